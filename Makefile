@@ -1,0 +1,94 @@
+# strata - GNU Make with pkg-config.  'make demo' and 'make test' are the
+# two commands a newcomer runs; see README.md.
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+PREFIX ?= /usr/local
+PYTHON ?= /usr/bin/python3
+
+WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
+       -Wwrite-strings -Wformat=2 -Wvla -Wundef -Wcast-align -fno-common
+CFLAGS ?= -O2 -g
+PKGS := sqlite3 libcrypto jansson
+has = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo 1)
+
+ifdef SANITIZE # make SANITIZE=address,undefined
+SAN = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+# Kept apart from CFLAGS so that 'make CFLAGS=-O0' cannot drop them.
+ALL_CFLAGS = -std=c11 $(WARN) -Werror -fPIC -fvisibility=hidden $(SAN) $(CFLAGS)
+ALL_CPPFLAGS = -D_DEFAULT_SOURCE -Iinclude -Isrc $(DEFS) $(PKG_CFLAGS) $(CPPFLAGS)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+LIB_SRC := $(wildcard src/*.c src/engines/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BIN := $(BUILD)/strata
+
+.PHONY: all deps demo test check unit e2e asan valgrind bench clean format format-check
+
+all: $(BIN)
+
+# Installs what the build needs when it is missing (Debian/Ubuntu).
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libstrata-internal.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(BUILD)/libstrata-internal.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libstrata-internal.a $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libstrata-internal.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) $(ALL_CFLAGS) \
+		-o $@ $< $(BUILD)/libstrata-internal.a $(PKG_LIBS) \
+		$(shell $(PKG_CONFIG) --libs cmocka) $(LDFLAGS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(BIN)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+e2e: $(BIN)
+	STRATA_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
+
+# The whole suite: plain build, then again under ASan + UBSan.
+test: deps
+	@$(MAKE) --no-print-directory unit e2e
+	@$(MAKE) --no-print-directory asan
+
+asan:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=address,undefined unit e2e
+
+check: test
+
+valgrind: $(BIN)
+	sh scripts/valgrind.sh $(BIN)
+
+bench: $(BIN)
+	sh bench/run.sh $(BIN)
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) src/*.h src/engines/*.h include/*.h cli/*.h
+
+format-check:
+	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

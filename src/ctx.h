@@ -1,0 +1,31 @@
+/* ctx.h - the context behind the opaque 'strata' handle. */
+#ifndef STRATA_CTX_H
+#define STRATA_CTX_H
+
+#include <stdbool.h>
+
+#include "migration.h"
+#include "sb.h"
+#include "strata.h"
+#include "url.h"
+
+struct strata {
+	struct strata_url url;
+	bool has_url;
+	char *table; /* tracking table prefix */
+	int lock_timeout;
+	char *backup_dir;
+	int keep_backups;
+	struct source src;
+
+	strata_log_fn log_fn;
+	void *log_payload;
+	strata_progress_fn progress_fn;
+	void *progress_payload;
+
+	int err_rc;
+	struct sb err_msg;
+	char err_loc[128];
+};
+
+#endif

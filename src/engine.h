@@ -1,0 +1,126 @@
+/* engine.h - the method table every database engine fills in. */
+#ifndef STRATA_ENGINE_H
+#define STRATA_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strata.h"
+#include "url.h"
+
+/* Each engine embeds this as the first member of its own struct. */
+struct engine_conn {
+	const struct engine *eng;
+	strata *ctx; /* where errors are recorded */
+};
+
+/* Capabilities the runner tests (never the engine's name). */
+#define ENGINE_TXN_DDL 0x1u /* DDL is transactional: no dirty state */
+#define ENGINE_FILE 0x2u    /* the database is one local file */
+
+/* How to connect. */
+enum connect_mode {
+	CONNECT_EXISTING = 1, /* STRATA_ENOTFOUND if the database is missing */
+	CONNECT_CREATE = 2,   /* create a missing SQLite file */
+};
+
+/* A bound value: always bound, never spliced into SQL. */
+enum sql_param_type { P_NULL, P_INT, P_TEXT };
+struct sql_param {
+	enum sql_param_type type;
+	int64_t i;
+	const char *s;
+};
+#define PNULL ((struct sql_param){ .type = P_NULL })
+#define PINT(v) ((struct sql_param){ .type = P_INT, .i = (v) })
+#define PTEXT(v) \
+	((struct sql_param){ .type = (v) ? P_TEXT : P_NULL, .s = (v) })
+
+/* Called for each result row; vals[i] is NULL for SQL NULL.  Non-zero stops. */
+typedef int (*row_fn)(void *payload, int ncol, const char *const *vals);
+
+/* What exec reports back, on success and on failure. */
+struct exec_info {
+	long statements_done; /* statements that completed */
+	long err_off;         /* on failure: byte offset into sql, or -1 */
+};
+
+/* An attempt in progress, as recorded outside its transaction. */
+struct attempt {
+	bool present;
+	int64_t id; /* history row id, or -1 when only in the lock file */
+	int64_t version;
+	char *name;
+	int direction; /* STRATA_UP / STRATA_DOWN */
+	char *started_at;
+	char *holder; /* "pid N on HOST" */
+	bool alive;   /* its runner still holds the lock */
+};
+void attempt_release(struct attempt *a);
+
+struct engine {
+	const char *name;           /* "sqlite", "postgres", "mysql" */
+	const char *const *schemes; /* URL schemes, NULL-terminated */
+	unsigned caps;
+
+	/* Does the database exist?  (Servers: always true.) */
+	int (*exists)(strata *ctx, const struct strata_url *url, bool *out);
+	int (*connect)(struct engine_conn **out, strata *ctx,
+		       const struct strata_url *url, enum connect_mode mode);
+	void (*close)(struct engine_conn *c); /* NULL is a no-op */
+
+	/*
+	 * Run a migration body.  With STRATA_NO_TRANSACTION in flags each
+	 * statement goes on its own.  On failure info->err_off is the byte
+	 * offset of the error (or of the failing statement) in sql.
+	 */
+	int (*exec)(struct engine_conn *c, const char *sql, size_t len,
+		    unsigned flags, struct exec_info *info);
+	int (*begin)(struct engine_conn *c);
+	int (*commit)(struct engine_conn *c);
+	int (*rollback)(struct engine_conn *c); /* keeps the first error */
+
+	/* One statement with '?' placeholders and bound params. */
+	int (*query)(struct engine_conn *c, const char *sql,
+		     const struct sql_param *p, int np, row_fn fn,
+		     void *payload);
+
+	int (*tracking_exists)(struct engine_conn *c, const char *prefix,
+			       bool *out);
+	int (*tracking_create)(struct engine_conn *c, const char *prefix);
+
+	/* The whole-run lock; wait up to timeout_s, then STRATA_ELOCKED. */
+	int (*lock)(struct engine_conn *c, int timeout_s);
+	void (*unlock)(struct engine_conn *c);
+
+	/*
+	 * Record the attempt about to start where its transaction cannot
+	 * take it back; *history_id is set when that is a history row (else
+	 * -1, and the runner inserts the final row itself).
+	 */
+	int (*attempt_begin)(struct engine_conn *c, const struct attempt *a,
+			     int64_t *history_id);
+	int (*attempt_end)(struct engine_conn *c); /* clear the record */
+	/*
+	 * The recorded attempt, if any (a->present), and whether its runner
+	 * is alive; used by status, and by a runner holding the lock to find
+	 * one a dead runner left.
+	 */
+	int (*attempt_peek)(struct engine_conn *c, const char *prefix,
+			    struct attempt *a);
+
+	/* Optional hooks around one transactional migration (SQLite: FKs). */
+	int (*migration_begin)(struct engine_conn *c);
+	int (*migration_check)(struct engine_conn *c, const char *prefix);
+	void (*migration_end)(struct engine_conn *c);
+
+	/* The live schema without the tracking tables; *out malloc'd. */
+	int (*schema_dump)(struct engine_conn *c, const char *prefix,
+			   int format, char **out);
+};
+
+/* The engine for a parsed URL, or NULL (message set: not built in). */
+const struct engine *engine_find(strata *ctx, const struct strata_url *url);
+
+#endif

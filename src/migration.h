@@ -1,0 +1,108 @@
+/* migration.h - migrations as read from files or embedded arrays. */
+#ifndef STRATA_MIGRATION_H
+#define STRATA_MIGRATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checksum.h"
+#include "strata.h"
+
+/*
+ * One migration.  'up' and 'down' are the normalised bodies (CRLF turned
+ * into LF, a leading BOM dropped, leading and trailing whitespace
+ * trimmed), NUL-terminated for convenience but measured by their lengths.
+ * up_line/down_line are the 1-based lines in their files where the bodies
+ * begin, so a byte offset into a body maps back to a file line.
+ */
+struct migration {
+	int64_t version;
+	char *name;
+	char *description; /* first comment line; "" when none */
+	char *path;        /* the file (or the .up.sql); NULL if embedded */
+	char *down_path;   /* the .down.sql of the pair form, else NULL */
+	char *up;
+	size_t up_len;
+	int up_line;
+	char *down; /* NULL when irreversible (no down section) */
+	size_t down_len;
+	int down_line;
+	unsigned flags; /* STRATA_NO_TRANSACTION */
+	char checksum[CHECKSUM_HEX_LEN + 1];
+	bool borrowed; /* name/up/down point into an embedded array */
+};
+
+/* All migrations known to a context, sorted by version once complete. */
+struct source {
+	struct migration *items;
+	size_t n, cap;
+};
+
+/*
+ * Parse the text of a single-file migration (markers form).  'path' is
+ * for messages and is copied into m->path.  On success fills *m (version
+ * and name are the caller's to set).  Errors are STRATA_EINVAL with a
+ * message "path:line: what is wrong".
+ */
+int parse_single(strata *ctx, const char *path, const char *text, size_t len,
+		 struct migration *m);
+
+/*
+ * Parse a pair-form migration: the .up.sql text and, if down_text is not
+ * NULL, the .down.sql text.  Files of this form hold bodies only: a marker
+ * line inside one is STRATA_EINVAL.  A lone up file is irreversible.
+ */
+int parse_pair(strata *ctx, const char *up_path, const char *up_text,
+	       size_t up_len, const char *down_path, const char *down_text,
+	       size_t down_len, struct migration *m);
+
+/*
+ * Split a file name into version and name.  Accepts
+ * "<digits>_<name>.sql", ".up.sql" and ".down.sql" (kind set to 0, 1, 2).
+ * Returns false when the name does not fit (including a version that
+ * overflows int64 and a name that is not [A-Za-z0-9_-]+).  *name_out is
+ * malloc'd.
+ */
+bool parse_file_name(const char *file, int64_t *version, char **name_out,
+		     int *kind);
+
+/* True if name is a valid migration name: [A-Za-z0-9_-]+. */
+bool migration_name_ok(const char *name);
+
+/*
+ * Map a byte offset into a body that starts at file line 'first_line'
+ * to a file line: first_line plus the newlines before 'off'.  A negative
+ * offset gives first_line.
+ */
+int migration_line_at(const char *body, size_t len, int first_line, long off);
+
+/* Free one migration's contents. */
+void migration_release(struct migration *m);
+
+/*
+ * Read folder 'dir' into src: every migration file parsed and
+ * checksummed.  Warnings (names that do not fit, folders that look like
+ * migrations) go to the log.  A missing folder, an unreadable or
+ * malformed file, a .down.sql with no .up.sql, or two files of one
+ * version are STRATA_EINVAL (naming the file, or both files).
+ */
+int source_add_dir(strata *ctx, struct source *src, const char *dir);
+
+/* Add embedded migrations (not copied). */
+int source_add_array(strata *ctx, struct source *src,
+		     const strata_migration *arr, size_t n);
+
+/*
+ * Sort by version and refuse duplicates (STRATA_EINVAL naming both).
+ * Called after each add.
+ */
+int source_finish(strata *ctx, struct source *src);
+
+/* The migration of 'version', or NULL (binary search). */
+const struct migration *source_find(const struct source *src,
+				    int64_t version);
+
+void source_release(struct source *src);
+
+#endif
