@@ -120,6 +120,8 @@ struct engine {
 			   int format, char **out);
 };
 
+extern const struct engine engine_sqlite;
+
 /* The engine for a parsed URL, or NULL (message set: not built in). */
 const struct engine *engine_find(strata *ctx, const struct strata_url *url);
 

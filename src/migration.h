@@ -58,6 +58,15 @@ int parse_pair(strata *ctx, const char *up_path, const char *up_text,
 	       size_t down_len, struct migration *m);
 
 /*
+ * Fill *m from entry 'idx' of an embedded array: name, description and
+ * bodies copied, the bodies normalised and trimmed exactly like a file's
+ * (so the checksum matches the same text in a file); path NULL.  A bad
+ * entry is STRATA_EINVAL "embedded migration IDX: ...".
+ */
+int parse_embedded(strata *ctx, size_t idx, const strata_migration *e,
+		   struct migration *m);
+
+/*
  * Split a file name into version and name.  Accepts
  * "<digits>_<name>.sql", ".up.sql" and ".down.sql" (kind set to 0, 1, 2).
  * Returns false when the name does not fit (including a version that

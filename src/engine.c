@@ -1,0 +1,34 @@
+/* engine.c - the registry of engines built into this library. */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+static const struct engine *const engines[] = {
+	&engine_sqlite,
+	NULL,
+};
+
+const struct engine *engine_find(strata *ctx, const struct strata_url *url)
+{
+	for (size_t i = 0; engines[i]; i++)
+		if (strcmp(engines[i]->name, url->engine) == 0)
+			return engines[i];
+	err_set(ctx, STRATA_EUNSUPPORTED,
+		"strata was built without %s support",
+		strcmp(url->engine, "postgres") == 0 ? "PostgreSQL"
+		: strcmp(url->engine, "mysql") == 0  ? "MySQL/MariaDB"
+						     : url->engine);
+	return NULL;
+}
+
+void attempt_release(struct attempt *a)
+{
+	free(a->name);
+	free(a->started_at);
+	free(a->holder);
+	memset(a, 0, sizeof(*a));
+	a->id = -1;
+}

@@ -1,0 +1,250 @@
+/*
+ * sqlite_lock.c - the run lock of a SQLite database: flock() on a file
+ * beside it, which the kernel releases when a runner dies.  The file also
+ * records who holds the lock and the attempt in progress, so a killed run
+ * stays on record without an extra commit.  Its one line reads
+ *   pid=12 host=h since=T [version=3 direction=up started_at=T name=x]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "sb.h"
+#include "sqlite_int.h"
+#include "util.h"
+
+#define LOCK_POLL_MS 20
+
+/* Read the whole (small) lock file from the start. */
+static char *read_line(int fd)
+{
+	char buf[4096];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return strdup(buf);
+}
+
+/* Parse "k=v k=v" into an attempt and a human description of the holder. */
+static void parse_line(const char *line, struct attempt *a)
+{
+	const char *pid = NULL, *host = NULL, *since = NULL;
+	char *copy = strdup(line), *save = NULL, *tok;
+	struct sb holder = SB_INIT;
+
+	attempt_release(a);
+	if (!copy)
+		return;
+	for (tok = strtok_r(copy, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq)
+			continue;
+		*eq++ = '\0';
+		if (!strcmp(tok, "pid"))
+			pid = eq;
+		else if (!strcmp(tok, "host"))
+			host = eq;
+		else if (!strcmp(tok, "since"))
+			since = eq;
+		else if (!strcmp(tok, "version")) {
+			a->present = true;
+			a->version = strtoll(eq, NULL, 10);
+		} else if (!strcmp(tok, "direction"))
+			a->direction = !strcmp(eq, "down") ? STRATA_DOWN
+							  : STRATA_UP;
+		else if (!strcmp(tok, "started_at"))
+			a->started_at = strdup(eq);
+		else if (!strcmp(tok, "name"))
+			a->name = strdup(eq);
+	}
+	if (pid) {
+		sb_addf(&holder, "pid %s on %s", pid, host ? host : "?");
+		if (since)
+			sb_addf(&holder, " since %s", since);
+		a->holder = sb_detach(&holder);
+	}
+	free(copy);
+}
+
+/* Rewrite the file: the holder, then the attempt if there is one. */
+static int write_line(struct sqlite_conn *s, const struct attempt *a)
+{
+	struct sb line = SB_INIT;
+	int rc = STRATA_OK;
+
+	sb_adds(&line, s->lock_line ? s->lock_line : "");
+	if (a && a->present)
+		sb_addf(&line, " version=%lld direction=%s started_at=%s name=%s",
+			(long long)a->version,
+			a->direction == STRATA_DOWN ? "down" : "up",
+			a->started_at ? a->started_at : "",
+			a->name ? a->name : "");
+	sb_addc(&line, '\n');
+	if (line.failed)
+		return err_oom(s->base.ctx);
+	/* An ordinary write: no fsync, no commit. */
+	if (pwrite(s->lock_fd, line.buf, line.len, 0) != (ssize_t)line.len ||
+	    ftruncate(s->lock_fd, (off_t)line.len) != 0)
+		rc = err_set(s->base.ctx, STRATA_EIO,
+			     "cannot write lock file '%s': %s", s->lock_path,
+			     strerror(errno));
+	sb_release(&line);
+	return rc;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int sqlite_lock(struct engine_conn *c, int timeout_s)
+{
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+	int64_t deadline = util_ms() + (int64_t)timeout_s * 1000;
+	char since[ISO_TIME_LEN];
+	struct sb holder = SB_INIT;
+	char *line;
+
+	if (!s->lock_path || s->lock_fd >= 0)
+		return STRATA_OK; /* :memory: is private to this process */
+	s->lock_fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lock_fd < 0)
+		return err_set(c->ctx, STRATA_EIO,
+			       "cannot open lock file '%s': %s", s->lock_path,
+			       strerror(errno));
+	while (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int e = errno;
+			close(s->lock_fd);
+			s->lock_fd = -1;
+			return err_set(c->ctx, STRATA_EIO,
+				       "cannot lock '%s': %s", s->lock_path,
+				       strerror(e));
+		}
+		if (util_ms() >= deadline) {
+			struct attempt held = { .id = -1 };
+			line = read_line(s->lock_fd);
+			parse_line(line ? line : "", &held);
+			err_set(c->ctx, STRATA_ELOCKED,
+				"timed out after %d s waiting for the lock on '%s' (held by %s)",
+				timeout_s, s->path,
+				held.holder ? held.holder : "another runner");
+			attempt_release(&held);
+			free(line);
+			close(s->lock_fd);
+			s->lock_fd = -1;
+			return STRATA_ELOCKED;
+		}
+		sleep_ms(LOCK_POLL_MS);
+	}
+	/* An attempt left here was a runner that died: keep it on record. */
+	line = read_line(s->lock_fd);
+	parse_line(line ? line : "", &s->stale);
+	free(line);
+	util_now_iso(since);
+	sb_addf(&holder, "pid=%ld host=%s since=%s", (long)getpid(),
+		util_host(), since);
+	free(s->lock_line);
+	s->lock_line = sb_detach(&holder);
+	if (!s->lock_line) {
+		sqlite_unlock(c);
+		return err_oom(c->ctx);
+	}
+	return write_line(s, &s->stale);
+}
+
+void sqlite_unlock(struct engine_conn *c)
+{
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+
+	if (s->lock_fd < 0)
+		return;
+	/* An idle lock file is empty, unless a dead run is still unrecorded. */
+	if (!s->stale.present && ftruncate(s->lock_fd, 0) != 0)
+		(void)0; /* a stale line only costs a 'running' row in status */
+	flock(s->lock_fd, LOCK_UN);
+	close(s->lock_fd);
+	s->lock_fd = -1;
+}
+
+int sqlite_attempt_begin(struct engine_conn *c, const struct attempt *a,
+			 int64_t *history_id)
+{
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+
+	*history_id = -1; /* the runner writes the final row itself */
+	if (s->lock_fd < 0)
+		return STRATA_OK;
+	return write_line(s, a);
+}
+
+int sqlite_attempt_end(struct engine_conn *c)
+{
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+
+	attempt_release(&s->stale);
+	if (s->lock_fd < 0)
+		return STRATA_OK;
+	return write_line(s, NULL);
+}
+
+static int copy_attempt(strata *ctx, const struct attempt *from,
+			struct attempt *to)
+{
+	attempt_release(to);
+	*to = *from;
+	to->name = from->name ? strdup(from->name) : NULL;
+	to->started_at = from->started_at ? strdup(from->started_at) : NULL;
+	to->holder = from->holder ? strdup(from->holder) : NULL;
+	if ((from->name && !to->name) ||
+	    (from->started_at && !to->started_at) ||
+	    (from->holder && !to->holder))
+		return err_oom(ctx);
+	return STRATA_OK;
+}
+
+int sqlite_attempt_peek(struct engine_conn *c, const char *prefix,
+			struct attempt *a)
+{
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+	bool held;
+	char *line;
+	int fd;
+
+	(void)prefix;
+	attempt_release(a);
+	if (s->lock_fd >= 0) /* we hold it: what a dead runner left */
+		return copy_attempt(c->ctx, &s->stale, a);
+	if (!s->lock_path)
+		return STRATA_OK;
+	fd = open(s->lock_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return STRATA_OK; /* no runner ever ran here */
+	held = flock(fd, LOCK_SH | LOCK_NB) != 0;
+	line = read_line(fd);
+	if (!held)
+		flock(fd, LOCK_UN);
+	close(fd);
+	if (!line)
+		return err_oom(c->ctx);
+	parse_line(line, a);
+	free(line);
+	a->alive = held;
+	if (!held) { /* a holder line without a lock is history */
+		free(a->holder);
+		a->holder = NULL;
+	}
+	return STRATA_OK;
+}

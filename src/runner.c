@@ -1,0 +1,545 @@
+/*
+ * runner.c - up, down and redo: lock, plan, then each migration with its
+ * tracking rows in one transaction, one commit per migration.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "session.h"
+#include "track.h"
+#include "util.h"
+
+static const char no_txn_line[] = "-- strata:no-transaction\n";
+
+/* One migration to run in one direction, resolved before anything runs. */
+struct job {
+	int direction;
+	int64_t version;
+	const char *name;
+	const struct migration *m; /* NULL: stored down SQL */
+	const char *sql;
+	size_t len;
+	unsigned flags;
+	const char *where; /* the file, for messages */
+	int first_line;    /* of sql in that file */
+	bool stored;
+	bool out_of_order;
+	char *owned_sql;
+	char where_buf[160];
+};
+
+struct run {
+	struct session s;
+	strata_run *res;
+	size_t cap;
+	int64_t t0;
+};
+
+static void jobs_free(struct job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(jobs[i].owned_sql);
+	free(jobs);
+}
+
+static void job_up(struct job *j, const struct migration *m)
+{
+	memset(j, 0, sizeof(*j));
+	j->direction = STRATA_UP;
+	j->version = m->version;
+	j->name = m->name;
+	j->m = m;
+	j->sql = m->up;
+	j->len = m->up_len;
+	j->flags = m->flags;
+	j->where = session_where(m, j->where_buf, sizeof(j->where_buf));
+	j->first_line = m->up_line;
+}
+
+/* A down from the file's current down section, or from the stored SQL. */
+static int job_down(struct session *s, struct job *j, const struct plan_step *st)
+{
+	const struct migration *m = st->m;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	j->direction = STRATA_DOWN;
+	j->version = st->version;
+	j->name = m ? m->name : st->a->name;
+	j->m = m;
+	if (m) {
+		j->sql = m->down;
+		j->len = m->down_len;
+		j->flags = m->flags;
+		j->where = m->down_path ? m->down_path
+					: session_where(m, j->where_buf,
+							sizeof(j->where_buf));
+		j->first_line = m->down_line;
+		return STRATA_OK;
+	}
+	rc = track_stored_down(s->c, s->ctx->table, st->version, &j->owned_sql);
+	if (rc)
+		return rc;
+	if (!j->owned_sql)
+		return err_set(s->ctx, STRATA_EIRREVERSIBLE,
+			       "migration %lld_%s is irreversible: its file is gone and no down SQL was stored; nothing was rolled back",
+			       (long long)st->version, j->name);
+	j->stored = true;
+	j->sql = j->owned_sql;
+	j->len = strlen(j->owned_sql);
+	if (!strncmp(j->sql, no_txn_line, sizeof(no_txn_line) - 1))
+		j->flags |= STRATA_NO_TRANSACTION;
+	snprintf(j->where_buf, sizeof(j->where_buf),
+		 "stored down SQL of %lld_%s", (long long)j->version, j->name);
+	j->where = j->where_buf;
+	j->first_line = 1;
+	return STRATA_OK;
+}
+
+/* Turn plan steps into jobs; any irreversible step refuses them all. */
+static int jobs_from_plan(struct session *s, const struct plan *p,
+			  struct job **out)
+{
+	struct job *jobs = calloc(p->n ? p->n : 1, sizeof(*jobs));
+	int rc = STRATA_OK;
+
+	*out = NULL;
+	if (!jobs)
+		return err_oom(s->ctx);
+	for (size_t i = 0; i < p->n && !rc; i++) {
+		if (p->steps[i].direction == STRATA_UP) {
+			job_up(&jobs[i], p->steps[i].m);
+			jobs[i].out_of_order = p->steps[i].out_of_order;
+		} else {
+			rc = job_down(s, &jobs[i], &p->steps[i]);
+		}
+	}
+	if (rc) {
+		jobs_free(jobs, p->n);
+		return rc;
+	}
+	*out = jobs;
+	return STRATA_OK;
+}
+
+static void emit(struct run *r, int type, const struct job *j, int64_t ms,
+		 const char *error)
+{
+	strata *ctx = r->s.ctx;
+	strata_event ev = {
+		.type = type,
+		.direction = j->direction,
+		.version = j->version,
+		.name = j->name,
+		.execution_ms = ms,
+		.error = error,
+		.stored_sql = j->stored,
+		.no_transaction = (j->flags & STRATA_NO_TRANSACTION) != 0,
+	};
+
+	if (ctx->progress_fn)
+		ctx->progress_fn(&ev, ctx->progress_payload);
+}
+
+static int push_done(struct run *r, const struct job *j, int64_t ms)
+{
+	strata_run *res = r->res;
+	strata_run_item *grown;
+	char *name;
+
+	if (res->n_done == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		grown = realloc(res->done, cap * sizeof(*grown));
+		if (!grown)
+			return err_oom(r->s.ctx);
+		res->done = grown;
+		r->cap = cap;
+	}
+	if (!(name = strdup(j->name)))
+		return err_oom(r->s.ctx);
+	res->done[res->n_done++] = (strata_run_item){
+		.direction = j->direction,
+		.version = j->version,
+		.name = name,
+		.execution_ms = ms,
+	};
+	return STRATA_OK;
+}
+
+/* The tracking writes of a migration that worked, inside its transaction. */
+static int record_success(struct run *r, const struct job *j,
+			  const char *started, int64_t t0, long statements)
+{
+	struct session *s = &r->s;
+	const char *prefix = s->ctx->table;
+	char finished[ISO_TIME_LEN];
+	int64_t ms = util_ms() - t0;
+	int rc;
+
+	util_now_iso(finished);
+	if (j->direction == STRATA_UP)
+		rc = track_insert_applied(s->c, prefix, j->m, finished, ms);
+	else
+		rc = track_delete_applied(s->c, prefix, j->version);
+	if (rc)
+		return rc;
+	struct hist_row h = {
+		.version = j->version,
+		.name = j->name,
+		.direction = j->direction == STRATA_UP ? "up" : "down",
+		.status = "success",
+		.started_at = started,
+		.finished_at = finished,
+		.execution_ms = ms,
+		.statements_done = statements,
+		.backup_path = r->res->backup,
+	};
+	return track_insert_history(s->c, prefix, &h);
+}
+
+/* After the rollback: the attempt on record as failed (or dirty). */
+static void record_failure(struct run *r, const struct job *j,
+			   const char *started, int64_t ms, long statements)
+{
+	struct session *s = &r->s;
+	char finished[ISO_TIME_LEN];
+	bool partly = (j->flags & STRATA_NO_TRANSACTION) && statements > 0;
+	struct hist_row h = {
+		.version = j->version,
+		.name = j->name,
+		.direction = j->direction == STRATA_UP ? "up" : "down",
+		.status = partly ? "dirty" : "failed",
+		.started_at = started,
+		.finished_at = finished,
+		.execution_ms = ms,
+		.statements_done = statements,
+		.error = strata_errmsg(s->ctx),
+		.backup_path = r->res->backup,
+	};
+
+	util_now_iso(finished);
+	/* A failure here must not replace the migration's own message. */
+	track_insert_history(s->c, s->ctx->table, &h);
+}
+
+static int run_job(struct run *r, const struct job *j)
+{
+	struct session *s = &r->s;
+	const struct engine *e = s->e;
+	struct engine_conn *c = s->c;
+	struct exec_info info = { 0, -1 };
+	bool txn = !(j->flags & STRATA_NO_TRANSACTION);
+	bool exec_failed = false;
+	char started[ISO_TIME_LEN];
+	int64_t hist_id = -1, t0, ms;
+	int rc;
+
+	util_now_iso(started);
+	struct attempt a = {
+		.present = true,
+		.id = -1,
+		.version = j->version,
+		.name = (char *)j->name,
+		.direction = j->direction,
+		.started_at = started,
+	};
+	rc = e->attempt_begin(c, &a, &hist_id);
+	if (rc)
+		return rc;
+	if (j->stored)
+		log_msg(s->ctx, STRATA_LOG_NOTE,
+			"using stored down SQL for %lld_%s (its file is gone)",
+			(long long)j->version, j->name);
+	emit(r, STRATA_EV_START, j, 0, NULL);
+	t0 = util_ms();
+	if (txn) {
+		rc = e->migration_begin ? e->migration_begin(c) : STRATA_OK;
+		if (!rc)
+			rc = e->begin(c);
+		if (!rc) {
+			rc = e->exec(c, j->sql, j->len, j->flags, &info);
+			exec_failed = rc != 0;
+		}
+		if (!rc && e->migration_check)
+			rc = e->migration_check(c, s->ctx->table);
+		if (!rc)
+			rc = record_success(r, j, started, t0,
+					    info.statements_done);
+		if (!rc)
+			rc = e->commit(c);
+		if (rc)
+			e->rollback(c);
+		if (e->migration_end)
+			e->migration_end(c);
+	} else {
+		rc = e->exec(c, j->sql, j->len, j->flags, &info);
+		exec_failed = rc != 0;
+		if (!rc)
+			rc = e->begin(c);
+		if (!rc)
+			rc = record_success(r, j, started, t0,
+					    info.statements_done);
+		if (!rc)
+			rc = e->commit(c);
+		if (rc && !exec_failed)
+			e->rollback(c);
+	}
+	ms = util_ms() - t0;
+	if (rc) {
+		if (exec_failed)
+			err_prefix(s->ctx, "%s:%d: ", j->where,
+				   migration_line_at(j->sql, j->len,
+						     j->first_line,
+						     info.err_off));
+		else
+			err_prefix(s->ctx, "%s: ", j->where);
+		record_failure(r, j, started, ms, info.statements_done);
+		r->res->failed = true;
+		r->res->failure = (strata_run_item){
+			.direction = j->direction,
+			.version = j->version,
+			.name = strdup(j->name),
+			.execution_ms = ms,
+		};
+		r->res->error = strdup(strata_errmsg(s->ctx));
+		emit(r, STRATA_EV_FAIL, j, ms, strata_errmsg(s->ctx));
+		e->attempt_end(c);
+		return rc;
+	}
+	if (e->attempt_end(c))
+		err_clear(s->ctx); /* the migration committed: only a note lost */
+	rc = push_done(r, j, ms);
+	emit(r, STRATA_EV_DONE, j, ms, NULL);
+	return rc;
+}
+
+static int run_jobs(struct run *r, const struct job *jobs, size_t n)
+{
+	int rc = session_ensure_tables(&r->s);
+
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = run_job(r, &jobs[i]);
+	return rc;
+}
+
+static int run_start(strata *ctx, struct run *r, strata_run **out)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->t0 = util_ms();
+	*out = r->res = calloc(1, sizeof(*r->res));
+	if (!r->res)
+		return err_oom(ctx);
+	rc = session_open(ctx, &r->s, SESSION_WRITE);
+	if (!rc)
+		rc = session_check_dirty(&r->s);
+	return rc;
+}
+
+static int run_end(struct run *r, int rc)
+{
+	if (r->res)
+		r->res->total_ms = util_ms() - r->t0;
+	session_close(&r->s);
+	return rc;
+}
+
+int strata_up(strata *ctx, int64_t target, unsigned flags, strata_run **out)
+{
+	struct plan p = { 0 };
+	struct job *jobs = NULL;
+	struct run r;
+	int rc;
+
+	err_clear(ctx);
+	if (flags & STRATA_DRY_RUN) /* a dry run is a plan: strata_plan_up */
+		return (*out = calloc(1, sizeof(**out))) ? STRATA_OK
+							 : err_oom(ctx);
+	rc = run_start(ctx, &r, out);
+	if (!rc)
+		rc = plan_up(ctx, &ctx->src, &r.s.al, target, flags, &p);
+	/* A first run leaves the file with its tracking tables. */
+	if (!rc && !r.s.existed)
+		rc = session_ensure_tables(&r.s);
+	if (!rc && p.n)
+		rc = jobs_from_plan(&r.s, &p, &jobs);
+	if (!rc && jobs)
+		rc = run_jobs(&r, jobs, p.n);
+	jobs_free(jobs, p.n);
+	plan_release(&p);
+	return run_end(&r, rc);
+}
+
+int strata_down(strata *ctx, int64_t target, int steps, unsigned flags,
+		strata_run **out)
+{
+	struct plan p = { 0 };
+	struct job *jobs = NULL;
+	struct run r;
+	int rc;
+
+	err_clear(ctx);
+	if (flags & STRATA_DRY_RUN) /* a dry run is a plan: strata_plan_down */
+		return (*out = calloc(1, sizeof(**out))) ? STRATA_OK
+							 : err_oom(ctx);
+	rc = run_start(ctx, &r, out);
+	if (!rc)
+		rc = plan_down(ctx, &ctx->src, &r.s.al, target, steps, &p);
+	if (!rc && p.n)
+		rc = jobs_from_plan(&r.s, &p, &jobs);
+	if (!rc && jobs)
+		rc = run_jobs(&r, jobs, p.n);
+	jobs_free(jobs, p.n);
+	plan_release(&p);
+	return run_end(&r, rc);
+}
+
+int strata_redo(strata *ctx, unsigned flags, strata_run **out)
+{
+	const struct migration *m = NULL;
+	struct plan p = { 0 };
+	struct job *jobs = NULL;
+	struct job again;
+	struct run r;
+	int rc;
+
+	err_clear(ctx);
+	if (flags & STRATA_DRY_RUN)
+		return (*out = calloc(1, sizeof(**out))) ? STRATA_OK
+							 : err_oom(ctx);
+	rc = run_start(ctx, &r, out);
+	if (!rc)
+		rc = plan_down(ctx, &ctx->src, &r.s.al, STRATA_BASE, 1, &p);
+	if (!rc && p.n) {
+		m = p.steps[0].m;
+		if (!m)
+			rc = err_set(ctx, STRATA_ENOTFOUND,
+				     "cannot redo %lld_%s: its file is gone",
+				     (long long)p.steps[0].version,
+				     p.steps[0].a->name);
+	}
+	if (!rc && p.n)
+		rc = jobs_from_plan(&r.s, &p, &jobs);
+	if (!rc && jobs) {
+		job_up(&again, m);
+		rc = run_jobs(&r, jobs, 1);
+		if (!rc)
+			rc = run_job(&r, &again);
+	}
+	jobs_free(jobs, p.n);
+	plan_release(&p);
+	return run_end(&r, rc);
+}
+
+void strata_run_free(strata_run *run)
+{
+	if (!run)
+		return;
+	for (size_t i = 0; i < run->n_done; i++)
+		free((char *)run->done[i].name);
+	free(run->done);
+	free((char *)run->failure.name);
+	free((char *)run->error);
+	free((char *)run->backup);
+	free(run);
+}
+
+/* ---- plans without running (dry runs) ---------------------------------- */
+
+static int plan_export(struct session *s, const struct plan *p,
+		       strata_plan **out)
+{
+	strata_plan *sp = calloc(1, sizeof(*sp));
+	struct job *jobs = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!sp)
+		return err_oom(s->ctx);
+	rc = jobs_from_plan(s, p, &jobs);
+	if (!rc && p->n && !(sp->steps = calloc(p->n, sizeof(*sp->steps))))
+		rc = err_oom(s->ctx);
+	for (size_t i = 0; !rc && i < p->n; i++) {
+		const struct job *j = &jobs[i];
+		strata_step *st = &sp->steps[sp->n++];
+		st->direction = j->direction;
+		st->version = j->version;
+		st->flags = j->flags;
+		st->stored_sql = j->stored;
+		st->out_of_order = j->out_of_order;
+		st->sql_len = j->len;
+		st->name = strdup(j->name);
+		st->sql = strndup(j->sql ? j->sql : "", j->len);
+		st->file = j->stored || !j->m || !j->m->path ? NULL
+							     : strdup(j->where);
+		if (!st->name || !st->sql ||
+		    (!j->stored && j->m && j->m->path && !st->file))
+			rc = err_oom(s->ctx);
+	}
+	jobs_free(jobs, p->n);
+	if (rc) {
+		strata_plan_free(sp);
+		return rc;
+	}
+	*out = sp;
+	return STRATA_OK;
+}
+
+int strata_plan_up(strata *ctx, int64_t target, unsigned flags,
+		   strata_plan **out)
+{
+	struct session s;
+	struct plan p = { 0 };
+	int rc;
+
+	err_clear(ctx);
+	*out = NULL;
+	rc = session_open(ctx, &s, SESSION_READ);
+	if (!rc)
+		rc = session_check_dirty(&s);
+	if (!rc)
+		rc = plan_up(ctx, &ctx->src, &s.al, target, flags, &p);
+	if (!rc)
+		rc = plan_export(&s, &p, out);
+	plan_release(&p);
+	session_close(&s);
+	return rc;
+}
+
+int strata_plan_down(strata *ctx, int64_t target, int steps, unsigned flags,
+		     strata_plan **out)
+{
+	struct session s;
+	struct plan p = { 0 };
+	int rc;
+
+	(void)flags;
+	err_clear(ctx);
+	*out = NULL;
+	rc = session_open(ctx, &s, SESSION_READ);
+	if (!rc)
+		rc = session_check_dirty(&s);
+	if (!rc)
+		rc = plan_down(ctx, &ctx->src, &s.al, target, steps, &p);
+	if (!rc)
+		rc = plan_export(&s, &p, out);
+	plan_release(&p);
+	session_close(&s);
+	return rc;
+}
+
+void strata_plan_free(strata_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->n; i++) {
+		free((char *)plan->steps[i].name);
+		free((char *)plan->steps[i].sql);
+		free((char *)plan->steps[i].file);
+	}
+	free(plan->steps);
+	free(plan);
+}

@@ -1,0 +1,154 @@
+/* session.c - one connection for one public call: open, lock, read state. */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "track.h"
+#include "util.h"
+
+const char *session_where(const struct migration *m, char *buf, size_t size)
+{
+	if (m->path)
+		return m->path;
+	snprintf(buf, size, "embedded migration %lld_%s",
+		 (long long)m->version, m->name);
+	return buf;
+}
+
+int session_ensure_tables(struct session *s)
+{
+	int rc;
+
+	if (s->tables)
+		return STRATA_OK;
+	rc = s->e->tracking_create(s->c, s->ctx->table);
+	if (!rc)
+		s->tables = true;
+	return rc;
+}
+
+static int push_recovered(struct session *s, int64_t version)
+{
+	int64_t *grown = realloc(s->recovered,
+				 (s->n_recovered + 1) * sizeof(*grown));
+
+	if (!grown)
+		return err_oom(s->ctx);
+	s->recovered = grown;
+	s->recovered[s->n_recovered++] = version;
+	return STRATA_OK;
+}
+
+/*
+ * A runner that died mid-migration left its attempt on record.  If the
+ * migration had not committed, record the attempt as failed/interrupted;
+ * either way the record is then cleared.
+ */
+static int recover_dead_attempt(struct session *s)
+{
+	struct attempt a = { .id = -1 };
+	char now[ISO_TIME_LEN];
+	bool applied, committed;
+	int rc;
+
+	rc = s->e->attempt_peek(s->c, s->ctx->table, &a);
+	if (rc || !a.present)
+		goto out;
+	applied = applied_find(&s->al, a.version) != NULL;
+	committed = a.direction == STRATA_UP ? applied : !applied;
+	if (!committed) {
+		struct hist_row h = {
+			.version = a.version,
+			.name = a.name,
+			.direction = a.direction == STRATA_DOWN ? "down" : "up",
+			.status = "failed",
+			.started_at = a.started_at ? a.started_at : "",
+			.finished_at = now,
+			.execution_ms = -1,
+			.statements_done = -1,
+			.error = "interrupted",
+		};
+		util_now_iso(now);
+		rc = session_ensure_tables(s);
+		if (!rc)
+			rc = track_insert_history(s->c, s->ctx->table, &h);
+		if (!rc)
+			rc = push_recovered(s, a.version);
+		if (!rc)
+			log_msg(s->ctx, STRATA_LOG_WARN,
+				"recorded the interrupted %s of %lld_%s as failed",
+				h.direction, (long long)a.version,
+				a.name ? a.name : "");
+	}
+	if (!rc)
+		rc = s->e->attempt_end(s->c);
+out:
+	attempt_release(&a);
+	return rc;
+}
+
+int session_open(strata *ctx, struct session *s, enum session_mode mode)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->ctx = ctx;
+	if (!ctx->has_url)
+		return err_set(ctx, STRATA_EINVAL, "no database URL was given");
+	s->e = engine_find(ctx, &ctx->url);
+	if (!s->e)
+		return err_code(ctx);
+	rc = s->e->exists(ctx, &ctx->url, &s->existed);
+	if (rc)
+		return rc;
+	if (!s->existed && mode != SESSION_WRITE)
+		return STRATA_OK; /* nothing there: everything is pending */
+	rc = s->e->connect(&s->c, ctx, &ctx->url,
+			   mode == SESSION_WRITE ? CONNECT_CREATE
+						 : CONNECT_EXISTING);
+	if (rc)
+		return rc;
+	if (mode != SESSION_READ) {
+		rc = s->e->lock(s->c, ctx->lock_timeout);
+		if (rc)
+			return rc;
+		s->locked = true;
+	}
+	rc = s->e->tracking_exists(s->c, ctx->table, &s->tables);
+	if (!rc && s->tables)
+		rc = track_read_applied(s->c, ctx->table, &s->al);
+	if (!rc && s->locked)
+		rc = recover_dead_attempt(s);
+	return rc;
+}
+
+void session_close(struct session *s)
+{
+	if (s->c) {
+		if (s->locked)
+			s->e->unlock(s->c);
+		s->e->close(s->c);
+	}
+	applied_release(&s->al);
+	free(s->recovered);
+	memset(s, 0, sizeof(*s));
+}
+
+int session_check_dirty(struct session *s)
+{
+	int64_t version;
+	bool dirty;
+	int rc;
+
+	if (!s->tables)
+		return STRATA_OK;
+	rc = track_dirty(s->c, s->ctx->table, &dirty, &version);
+	if (rc || !dirty)
+		return rc;
+	return err_set(s->ctx, STRATA_EDIRTY,
+		       "the database is dirty: migration %lld failed after some of its statements had committed; fix the schema by hand, then run 'strata repair' (or 'strata stamp %lld' if you completed it)",
+		       (long long)version, (long long)version);
+}

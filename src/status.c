@@ -1,0 +1,251 @@
+/* status.c - the state of a database against its migrations; history. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "session.h"
+#include "track.h"
+
+#define RECENT_HISTORY 10
+
+/*
+ * A status and the memory behind its strings.  Callers see only 'pub';
+ * strings are copied into 'strings', freed with the struct.
+ */
+struct status_box {
+	strata_status pub;
+	char **strings;
+	size_t n_strings, cap_strings;
+	bool oom;
+	strata_history hist;
+};
+
+static const char *keep(struct status_box *b, const char *s)
+{
+	char *copy;
+
+	if (!s)
+		return NULL;
+	if (b->n_strings == b->cap_strings) {
+		size_t cap = b->cap_strings ? b->cap_strings * 2 : 64;
+		char **grown = realloc(b->strings, cap * sizeof(*grown));
+		if (!grown) {
+			b->oom = true;
+			return NULL;
+		}
+		b->strings = grown;
+		b->cap_strings = cap;
+	}
+	if (!(copy = strdup(s))) {
+		b->oom = true;
+		return NULL;
+	}
+	b->strings[b->n_strings++] = copy;
+	return copy;
+}
+
+static void applied_info(struct status_box *b, strata_applied_info *out,
+			 const struct applied *a)
+{
+	out->version = a->version;
+	out->name = keep(b, a->name);
+	out->description = keep(b, a->description);
+	out->checksum = keep(b, a->checksum);
+	out->applied_at = keep(b, a->applied_at);
+	out->execution_ms = a->execution_ms;
+	out->applied_by = keep(b, a->applied_by);
+}
+
+static void file_info(struct status_box *b, strata_file_info *out,
+		      const struct migration *m, bool out_of_order)
+{
+	out->version = m->version;
+	out->name = keep(b, m->name);
+	out->file = keep(b, m->path);
+	out->out_of_order = out_of_order;
+}
+
+static void *alloc_n(struct status_box *b, size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		b->oom = true;
+	return p;
+}
+
+/* Add the attempt in progress (or left by a dead runner) as 'running'. */
+static int add_running(struct session *s, struct status_box *b)
+{
+	struct attempt a = { .id = -1 };
+	strata_history *h = &b->hist;
+	strata_history_row *grown, *row;
+	int rc;
+
+	rc = s->e->attempt_peek(s->c, s->ctx->table, &a);
+	if (rc)
+		return rc;
+	if (a.holder)
+		b->pub.lock_holder = keep(b, a.holder);
+	if (a.present && a.id < 0) {
+		grown = realloc(h->rows, (h->n + 1) * sizeof(*grown));
+		if (!grown) {
+			attempt_release(&a);
+			return err_oom(s->ctx);
+		}
+		h->rows = grown;
+		row = &h->rows[h->n++];
+		memset(row, 0, sizeof(*row));
+		row->id = -1;
+		row->has_version = true;
+		row->version = a.version;
+		row->name = a.name ? strdup(a.name) : NULL;
+		row->direction = strdup(a.direction == STRATA_DOWN ? "down"
+								   : "up");
+		row->status = strdup("running");
+		row->started_at = a.started_at ? strdup(a.started_at) : NULL;
+		row->execution_ms = -1;
+		row->statements_done = -1;
+		if (!a.alive)
+			row->error = strdup("its runner is gone");
+	}
+	attempt_release(&a);
+	return STRATA_OK;
+}
+
+static int fill(struct session *s, struct status_box *b)
+{
+	strata *ctx = s->ctx;
+	strata_status *st = &b->pub;
+	struct plan_diff d = { 0 };
+	int64_t dirty_version;
+	int rc;
+
+	st->database = keep(b, ctx->url.masked);
+	st->engine = keep(b, s->e->name);
+	st->exists = s->existed;
+	rc = plan_diff_build(&ctx->src, &s->al, &d);
+	if (rc)
+		return err_oom(ctx);
+	if (s->al.n) {
+		st->has_version = true;
+		st->current_version = s->al.items[s->al.n - 1].version;
+	}
+	st->applied = alloc_n(b, s->al.n, sizeof(*st->applied));
+	st->pending = alloc_n(b, d.n_pending, sizeof(*st->pending));
+	st->missing = alloc_n(b, d.n_missing, sizeof(*st->missing));
+	st->modified = alloc_n(b, d.n_modified, sizeof(*st->modified));
+	if (b->oom) {
+		plan_diff_release(&d);
+		return err_oom(ctx);
+	}
+	for (size_t i = 0; i < s->al.n; i++)
+		applied_info(b, &st->applied[st->n_applied++], &s->al.items[i]);
+	for (size_t i = 0; i < d.n_pending; i++)
+		file_info(b, &st->pending[st->n_pending++],
+			  &ctx->src.items[d.pending[i].idx],
+			  d.pending[i].out_of_order);
+	for (size_t i = 0; i < d.n_missing; i++)
+		applied_info(b, &st->missing[st->n_missing++],
+			     &s->al.items[d.missing[i]]);
+	for (size_t i = 0; i < d.n_modified; i++)
+		file_info(b, &st->modified[st->n_modified++],
+			  &ctx->src.items[d.modified[i]], false);
+	plan_diff_release(&d);
+	if (!s->c)
+		return b->oom ? err_oom(ctx) : STRATA_OK;
+	if (s->tables) {
+		rc = track_dirty(s->c, ctx->table, &st->dirty, &dirty_version);
+		if (!rc)
+			rc = track_read_history(s->c, ctx->table,
+						RECENT_HISTORY, &b->hist);
+		if (rc)
+			return rc;
+	}
+	rc = add_running(s, b);
+	st->history = b->hist.rows;
+	st->n_history = b->hist.n;
+	return b->oom ? err_oom(ctx) : rc;
+}
+
+int strata_status_get(strata *ctx, strata_status **out)
+{
+	struct status_box *b;
+	struct session s;
+	int rc;
+
+	err_clear(ctx);
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return err_oom(ctx);
+	rc = session_open(ctx, &s, SESSION_READ);
+	if (!rc)
+		rc = fill(&s, b);
+	session_close(&s);
+	if (rc) {
+		strata_status_free(&b->pub);
+		return rc;
+	}
+	*out = &b->pub;
+	return STRATA_OK;
+}
+
+void strata_status_free(strata_status *st)
+{
+	struct status_box *b = (struct status_box *)st;
+
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n_strings; i++)
+		free(b->strings[i]);
+	free(b->strings);
+	free(st->applied);
+	free(st->pending);
+	free(st->missing);
+	free(st->modified);
+	free(st->backups);
+	track_history_release(&b->hist);
+	free(b);
+}
+
+int strata_history_get(strata *ctx, strata_history **out)
+{
+	struct status_box *b;
+	struct session s;
+	int rc;
+
+	err_clear(ctx);
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return err_oom(ctx);
+	rc = session_open(ctx, &s, SESSION_READ);
+	if (!rc && s.tables)
+		rc = track_read_history(s.c, ctx->table, 0, &b->hist);
+	if (!rc && s.c)
+		rc = add_running(&s, b);
+	session_close(&s);
+	if (!rc && b->oom)
+		rc = err_oom(ctx);
+	if (rc) {
+		strata_status_free(&b->pub);
+		return rc;
+	}
+	/* The history is the box's first part the caller sees. */
+	*out = &b->hist;
+	return STRATA_OK;
+}
+
+void strata_history_free(strata_history *h)
+{
+	struct status_box *b;
+
+	if (!h)
+		return;
+	/* h is the 'hist' member of a status_box (see strata_history_get). */
+	b = (struct status_box *)(void *)((char *)h -
+					  offsetof(struct status_box, hist));
+	strata_status_free(&b->pub);
+}

@@ -1,0 +1,56 @@
+/* util.c - clocks and the runner's identity. */
+#include "util.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void util_now_iso(char out[ISO_TIME_LEN])
+{
+	struct timespec ts;
+	struct tm tm;
+	char date[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, ISO_TIME_LEN, "%.20s.%03dZ", date,
+		 (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+int64_t util_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *util_host(void)
+{
+	static char host[256];
+
+	if (!host[0] && gethostname(host, sizeof(host) - 1) != 0)
+		strcpy(host, "localhost");
+	return host;
+}
+
+const char *util_user_host(void)
+{
+	static char who[512];
+	const char *user;
+	struct passwd *pw;
+
+	if (who[0])
+		return who;
+	user = getenv("USER");
+	if (!user || !*user) {
+		pw = getpwuid(geteuid());
+		user = pw ? pw->pw_name : "unknown";
+	}
+	snprintf(who, sizeof(who), "%s@%s", user, util_host());
+	return who;
+}
