@@ -11,6 +11,11 @@ WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 CFLAGS ?= -O2 -g
 PKGS := sqlite3 libcrypto jansson
 has = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo 1)
+WITH_POSTGRES ?= $(if $(wildcard src/engines/postgres.c),$(call has,libpq))
+ifeq ($(WITH_POSTGRES),1)
+PKGS += libpq
+DEFS += -DSTRATA_WITH_POSTGRES
+endif
 
 ifdef SANITIZE # make SANITIZE=address,undefined
 SAN = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -22,7 +27,10 @@ ALL_CPPFLAGS = -D_DEFAULT_SOURCE -Iinclude -Isrc $(DEFS) $(PKG_CFLAGS) $(CPPFLAG
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-LIB_SRC := $(wildcard src/*.c src/engines/*.c)
+LIB_SRC := $(wildcard src/*.c src/engines/sqlite*.c)
+ifeq ($(WITH_POSTGRES),1)
+LIB_SRC += $(wildcard src/engines/postgres*.c)
+endif
 CLI_SRC := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

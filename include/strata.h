@@ -134,6 +134,11 @@ STRATA_API void strata_set_lock_timeout(strata *ctx, int seconds);
 STRATA_API int strata_set_backup_dir(strata *ctx, const char *dir);
 /* Backups kept (default 10). */
 STRATA_API void strata_set_keep_backups(strata *ctx, int n);
+/*
+ * Automatic backups before a run that changes something: on by default
+ * for SQLite files; servers dump (pg_dump/mysqldump) only when enabled.
+ */
+STRATA_API void strata_set_auto_backup(strata *ctx, bool on);
 /* Receive log lines; silent by default. */
 STRATA_API void strata_set_log(strata *ctx, strata_log_fn fn, void *payload);
 
@@ -142,6 +147,7 @@ enum strata_event_type {
 	STRATA_EV_START = 1,
 	STRATA_EV_DONE = 2,
 	STRATA_EV_FAIL = 3,
+	STRATA_EV_COPY = 4, /* a backup or restore copied more pages */
 };
 typedef struct strata_event {
 	int type;      /* strata_event_type */
@@ -152,6 +158,8 @@ typedef struct strata_event {
 	const char *error;    /* FAIL: the message, with file:line */
 	bool stored_sql;      /* the down came from the tracking table */
 	bool no_transaction;
+	int64_t copied; /* COPY: pages copied so far */
+	int64_t total;  /* COPY: pages in all */
 } strata_event;
 typedef void (*strata_progress_fn)(const strata_event *ev, void *payload);
 STRATA_API void strata_set_progress(strata *ctx, strata_progress_fn fn,
@@ -361,6 +369,76 @@ enum strata_schema_format {
 /* The live schema, tracking tables left out, in a stable order.  *out is a
  * NUL-terminated string the caller frees with strata_free(). */
 STRATA_API int strata_schema(strata *ctx, int format, char **out);
+
+/* ---- backups and health (SQLite: files; servers: dumps) ----------------- */
+
+/*
+ * Take a consistent backup now: SQLite's online backup API (WAL content
+ * included) into 'output', or, when output is NULL, into the backups
+ * folder under the standard name.  Servers: pg_dump / mysqldump.
+ * *path_out (caller frees with strata_free) is the file written.
+ */
+STRATA_API int strata_backup(strata *ctx, const char *output,
+			     char **path_out);
+
+/* The backups of this database, oldest first. */
+typedef struct strata_backup_list {
+	size_t n;
+	strata_backup_info *items;
+} strata_backup_list;
+STRATA_API int strata_backups_list(strata *ctx, strata_backup_list **out);
+STRATA_API void strata_backup_list_free(strata_backup_list *l);
+
+/*
+ * Restore 'file' into the live database: integrity-check it (a damaged or
+ * foreign file is refused with nothing changed), back up the current
+ * database, copy it in with the backup API and record a 'restore' history
+ * row.  *backup_out (may be NULL) receives the backup of the old state.
+ */
+STRATA_API int strata_restore(strata *ctx, const char *file,
+			      char **backup_out);
+
+/* One problem found by strata_check(). */
+typedef struct strata_check_problem {
+	const char *kind;  /* "integrity", "foreign_key", "tracking", ... */
+	const char *table; /* or NULL */
+	int64_t rowid;     /* -1 when not about one row */
+	const char *parent; /* foreign_key: the referenced table */
+	const char *message;
+} strata_check_problem;
+
+typedef struct strata_check_result {
+	size_t n;
+	strata_check_problem *problems;
+	const char *engine;
+	const char *server_version; /* or NULL */
+	size_t n_checks;            /* checks that ran */
+} strata_check_result;
+
+/*
+ * Check the database's health: SQLite PRAGMA integrity_check and
+ * foreign_key_check; servers: connection, version, tracking tables,
+ * invalid indexes.  Returns STRATA_OK when the checks ran (problems or
+ * not); *out lists the problems.
+ */
+STRATA_API int strata_check(strata *ctx, strata_check_result **out);
+STRATA_API void strata_check_free(strata_check_result *r);
+
+/* Salvage what can be read of a damaged SQLite database into 'output'. */
+typedef struct strata_recover_table {
+	const char *name;
+	int64_t rows_recovered;
+	int64_t rows_lost; /* -1 when unknown */
+} strata_recover_table;
+typedef struct strata_recover_result {
+	size_t n;
+	strata_recover_table *tables;
+	int64_t rows_recovered;
+	bool schema_complete;
+} strata_recover_result;
+STRATA_API int strata_recover(strata *ctx, const char *output,
+			      strata_recover_result **out);
+STRATA_API void strata_recover_free(strata_recover_result *r);
 
 /* ---- migration files --------------------------------------------------- */
 

@@ -22,6 +22,7 @@ int strata_open(strata **out, const char *url)
 	ctx->table = strdup("strata");
 	ctx->lock_timeout = 60;
 	ctx->keep_backups = 10;
+	ctx->auto_backup = -1;
 	if (!ctx->table)
 		return err_oom(ctx);
 	return url ? strata_set_url(ctx, url) : STRATA_OK;

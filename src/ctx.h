@@ -16,6 +16,7 @@ struct strata {
 	int lock_timeout;
 	char *backup_dir;
 	int keep_backups;
+	int auto_backup; /* -1: the engine's default, 0: off, 1: on */
 	struct source src;
 
 	strata_log_fn log_fn;

@@ -8,6 +8,9 @@
 
 static const struct engine *const engines[] = {
 	&engine_sqlite,
+#ifdef STRATA_WITH_POSTGRES
+	&engine_postgres,
+#endif
 	NULL,
 };
 

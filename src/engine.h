@@ -115,12 +115,41 @@ struct engine {
 	int (*migration_check)(struct engine_conn *c, const char *prefix);
 	void (*migration_end)(struct engine_conn *c);
 
+	/*
+	 * Copy the database, consistently, into a new file at 'path'
+	 * (SQLite: the online backup API; servers: pg_dump/mysqldump).
+	 */
+	int (*backup)(struct engine_conn *c, const char *path);
+	/* File engines: copy the backup at 'path' into the live database. */
+	int (*restore)(struct engine_conn *c, const char *path);
+	/*
+	 * File engines: open the file at 'path' read-only, refuse it if it
+	 * is not a sound database (integrity check when 'verify'), and read
+	 * its schema version (-1 without tracking tables).
+	 */
+	int (*inspect)(strata *ctx, const char *path, const char *prefix,
+		       bool verify, int64_t *version);
+	/* File engines: salvage what is readable into a new file at 'out'. */
+	int (*recover)(struct engine_conn *c, const char *out,
+		       strata_recover_result *res);
+	/* Health checks; problems go to check_add(out, ...). */
+	int (*check)(struct engine_conn *c, const char *prefix,
+		     strata_check_result *out);
+
 	/* The live schema without the tracking tables; *out malloc'd. */
 	int (*schema_dump)(struct engine_conn *c, const char *prefix,
 			   int format, char **out);
 };
 
+/* Add a problem to a check result (strings copied); ENOMEM on failure. */
+int check_add(strata_check_result *r, const char *kind, const char *table,
+	      int64_t rowid, const char *parent, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
 extern const struct engine engine_sqlite;
+#ifdef STRATA_WITH_POSTGRES
+extern const struct engine engine_postgres;
+#endif
 
 /* The engine for a parsed URL, or NULL (message set: not built in). */
 const struct engine *engine_find(strata *ctx, const struct strata_url *url);

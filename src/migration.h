@@ -76,6 +76,9 @@ int parse_embedded(strata *ctx, size_t idx, const strata_migration *e,
 bool parse_file_name(const char *file, int64_t *version, char **name_out,
 		     int *kind);
 
+/* True if s[0..len) is well-formed UTF-8. */
+bool parse_utf8_ok(const char *s, size_t len);
+
 /* True if name is a valid migration name: [A-Za-z0-9_-]+. */
 bool migration_name_ok(const char *name);
 

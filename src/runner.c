@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "err.h"
 #include "session.h"
 #include "track.h"
@@ -170,7 +171,8 @@ static int push_done(struct run *r, const struct job *j, int64_t ms)
 
 /* The tracking writes of a migration that worked, inside its transaction. */
 static int record_success(struct run *r, const struct job *j,
-			  const char *started, int64_t t0, long statements)
+			  const char *started, int64_t t0, long statements,
+			  int64_t hist_id)
 {
 	struct session *s = &r->s;
 	const char *prefix = s->ctx->table;
@@ -196,16 +198,22 @@ static int record_success(struct run *r, const struct job *j,
 		.statements_done = statements,
 		.backup_path = r->res->backup,
 	};
+	if (hist_id >= 0) /* the engine wrote a 'running' row first */
+		return track_finish_history(s->c, prefix, hist_id, &h);
 	return track_insert_history(s->c, prefix, &h);
 }
 
 /* After the rollback: the attempt on record as failed (or dirty). */
 static void record_failure(struct run *r, const struct job *j,
-			   const char *started, int64_t ms, long statements)
+			   const char *started, int64_t ms, long statements,
+			   int64_t hist_id)
 {
 	struct session *s = &r->s;
 	char finished[ISO_TIME_LEN];
-	bool partly = (j->flags & STRATA_NO_TRANSACTION) && statements > 0;
+	/* Statements that committed on their own cannot be taken back. */
+	bool partly = statements > 0 &&
+		      ((j->flags & STRATA_NO_TRANSACTION) ||
+		       !(s->e->caps & ENGINE_TXN_DDL));
 	struct hist_row h = {
 		.version = j->version,
 		.name = j->name,
@@ -221,7 +229,10 @@ static void record_failure(struct run *r, const struct job *j,
 
 	util_now_iso(finished);
 	/* A failure here must not replace the migration's own message. */
-	track_insert_history(s->c, s->ctx->table, &h);
+	if (hist_id >= 0)
+		track_finish_history(s->c, s->ctx->table, hist_id, &h);
+	else
+		track_insert_history(s->c, s->ctx->table, &h);
 }
 
 static int run_job(struct run *r, const struct job *j)
@@ -266,7 +277,7 @@ static int run_job(struct run *r, const struct job *j)
 			rc = e->migration_check(c, s->ctx->table);
 		if (!rc)
 			rc = record_success(r, j, started, t0,
-					    info.statements_done);
+					    info.statements_done, hist_id);
 		if (!rc)
 			rc = e->commit(c);
 		if (rc)
@@ -280,7 +291,7 @@ static int run_job(struct run *r, const struct job *j)
 			rc = e->begin(c);
 		if (!rc)
 			rc = record_success(r, j, started, t0,
-					    info.statements_done);
+					    info.statements_done, hist_id);
 		if (!rc)
 			rc = e->commit(c);
 		if (rc && !exec_failed)
@@ -295,7 +306,8 @@ static int run_job(struct run *r, const struct job *j)
 						     info.err_off));
 		else
 			err_prefix(s->ctx, "%s: ", j->where);
-		record_failure(r, j, started, ms, info.statements_done);
+		record_failure(r, j, started, ms, info.statements_done,
+			       hist_id);
 		r->res->failed = true;
 		r->res->failure = (strata_run_item){
 			.direction = j->direction,
@@ -315,9 +327,19 @@ static int run_job(struct run *r, const struct job *j)
 	return rc;
 }
 
-static int run_jobs(struct run *r, const struct job *jobs, size_t n)
+static int run_jobs(struct run *r, const struct job *jobs, size_t n,
+		    unsigned flags)
 {
-	int rc = session_ensure_tables(&r->s);
+	char *backup = NULL;
+	int rc = STRATA_OK;
+
+	/* The backup comes first: if it fails, nothing runs. */
+	if (backup_wanted(&r->s, flags)) {
+		rc = backup_take(&r->s, &backup);
+		r->res->backup = backup;
+	}
+	if (!rc)
+		rc = session_ensure_tables(&r->s);
 
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = run_job(r, &jobs[i]);
@@ -367,7 +389,7 @@ int strata_up(strata *ctx, int64_t target, unsigned flags, strata_run **out)
 	if (!rc && p.n)
 		rc = jobs_from_plan(&r.s, &p, &jobs);
 	if (!rc && jobs)
-		rc = run_jobs(&r, jobs, p.n);
+		rc = run_jobs(&r, jobs, p.n, flags);
 	jobs_free(jobs, p.n);
 	plan_release(&p);
 	return run_end(&r, rc);
@@ -391,7 +413,7 @@ int strata_down(strata *ctx, int64_t target, int steps, unsigned flags,
 	if (!rc && p.n)
 		rc = jobs_from_plan(&r.s, &p, &jobs);
 	if (!rc && jobs)
-		rc = run_jobs(&r, jobs, p.n);
+		rc = run_jobs(&r, jobs, p.n, flags);
 	jobs_free(jobs, p.n);
 	plan_release(&p);
 	return run_end(&r, rc);
@@ -425,7 +447,7 @@ int strata_redo(strata *ctx, unsigned flags, strata_run **out)
 		rc = jobs_from_plan(&r.s, &p, &jobs);
 	if (!rc && jobs) {
 		job_up(&again, m);
-		rc = run_jobs(&r, jobs, 1);
+		rc = run_jobs(&r, jobs, 1, flags);
 		if (!rc)
 			rc = run_job(&r, &again);
 	}

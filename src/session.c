@@ -73,7 +73,10 @@ static int recover_dead_attempt(struct session *s)
 		};
 		util_now_iso(now);
 		rc = session_ensure_tables(s);
-		if (!rc)
+		if (!rc && a.id >= 0) /* a 'running' row of a server engine */
+			rc = track_finish_history(s->c, s->ctx->table, a.id,
+						  &h);
+		else if (!rc)
 			rc = track_insert_history(s->c, s->ctx->table, &h);
 		if (!rc)
 			rc = push_recovered(s, a.version);
@@ -109,8 +112,8 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 	rc = s->e->connect(&s->c, ctx, &ctx->url,
 			   mode == SESSION_WRITE ? CONNECT_CREATE
 						 : CONNECT_EXISTING);
-	if (rc)
-		return rc;
+	if (rc || mode == SESSION_CONNECT)
+		return rc; /* a damaged file may not even have readable tables */
 	if (mode != SESSION_READ) {
 		rc = s->e->lock(s->c, ctx->lock_timeout);
 		if (rc)

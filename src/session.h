@@ -23,6 +23,7 @@ enum session_mode {
 	SESSION_READ = 1,  /* no lock, create nothing; a missing db is empty */
 	SESSION_WRITE = 2, /* create the db if missing, lock, recover */
 	SESSION_WRITE_EXISTING = 3, /* as WRITE, but a missing db is empty */
+	SESSION_CONNECT = 4, /* connect to an existing db, read nothing */
 };
 
 /*

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "err.h"
 #include "session.h"
 #include "track.h"
@@ -19,6 +20,7 @@ struct status_box {
 	size_t n_strings, cap_strings;
 	bool oom;
 	strata_history hist;
+	char **backup_strings; /* two per backup */
 };
 
 static const char *keep(struct status_box *b, const char *s)
@@ -153,6 +155,10 @@ static int fill(struct session *s, struct status_box *b)
 		file_info(b, &st->modified[st->n_modified++],
 			  &ctx->src.items[d.modified[i]], false);
 	plan_diff_release(&d);
+	rc = backup_list(ctx, false, &st->n_backups, &st->backups,
+			 &b->backup_strings);
+	if (rc)
+		return rc;
 	if (!s->c)
 		return b->oom ? err_oom(ctx) : STRATA_OK;
 	if (s->tables) {
@@ -205,6 +211,9 @@ void strata_status_free(strata_status *st)
 	free(st->pending);
 	free(st->missing);
 	free(st->modified);
+	for (size_t i = 0; b->backup_strings && i < 2 * st->n_backups; i++)
+		free(b->backup_strings[i]);
+	free(b->backup_strings);
 	free(st->backups);
 	track_history_release(&b->hist);
 	free(b);

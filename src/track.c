@@ -196,6 +196,25 @@ int track_insert_history(struct engine_conn *c, const char *prefix,
 		   prefix, p, 11, NULL, NULL);
 }
 
+int track_finish_history(struct engine_conn *c, const char *prefix,
+			 int64_t id, const struct hist_row *h)
+{
+	struct sql_param p[] = {
+		PTEXT(h->status),
+		PTEXT(h->finished_at),
+		h->execution_ms >= 0 ? PINT(h->execution_ms) : PNULL,
+		h->statements_done >= 0 ? PINT(h->statements_done) : PNULL,
+		PTEXT(h->error),
+		PTEXT(h->backup_path),
+		PINT(id),
+	};
+	return run(c,
+		   "UPDATE %s_history SET status = ?, finished_at = ?,"
+		   " execution_ms = ?, statements_done = ?, error = ?,"
+		   " backup_path = ? WHERE id = ?",
+		   prefix, p, 7, NULL, NULL);
+}
+
 struct versions_read {
 	int64_t *v;
 	size_t n, cap;

@@ -40,6 +40,10 @@ int track_stored_down(struct engine_conn *c, const char *prefix,
 
 int track_insert_history(struct engine_conn *c, const char *prefix,
 			 const struct hist_row *h);
+/* Finish a history row written earlier as 'running' (servers). */
+int track_finish_history(struct engine_conn *c, const char *prefix,
+			 int64_t id, const struct hist_row *h);
+
 /*
  * Turn every 'dirty' history row into 'failed'; the versions it cleared
  * go to *versions (caller frees), their count to *n.

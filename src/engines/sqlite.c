@@ -394,5 +394,10 @@ const struct engine engine_sqlite = {
 	.migration_begin = sqlite_migration_begin,
 	.migration_check = sqlite_migration_check,
 	.migration_end = sqlite_migration_end,
+	.backup = sqlite_backup,
+	.restore = sqlite_restore,
+	.inspect = sqlite_inspect,
+	.check = sqlite_check,
+	.recover = sqlite_recover,
 	.schema_dump = sqlite_schema_dump,
 };

@@ -41,6 +41,18 @@ int sqlite_migration_begin(struct engine_conn *c);
 int sqlite_migration_check(struct engine_conn *c, const char *prefix);
 void sqlite_migration_end(struct engine_conn *c);
 
+/* sqlite_backup.c */
+int sqlite_backup(struct engine_conn *c, const char *path);
+int sqlite_restore(struct engine_conn *c, const char *path);
+int sqlite_inspect(strata *ctx, const char *path, const char *prefix,
+		   bool verify, int64_t *version);
+
+/* sqlite_check.c */
+int sqlite_check(struct engine_conn *c, const char *prefix,
+		 strata_check_result *out);
+int sqlite_recover(struct engine_conn *c, const char *out,
+		   strata_recover_result *res);
+
 /* sqlite_schema.c */
 int sqlite_schema_dump(struct engine_conn *c, const char *prefix, int format,
 		       char **out);

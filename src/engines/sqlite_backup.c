@@ -1,0 +1,200 @@
+/*
+ * sqlite_backup.c - copies of a SQLite database with the online backup
+ * API: consistent while other connections write (WAL content included),
+ * in large steps, with progress; restore is the same copy the other way.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctx.h"
+#include "err.h"
+#include "sqlite_int.h"
+
+#define STEP_PAGES 4096 /* 16 MiB of 4 KiB pages between progress reports */
+
+static void report(strata *ctx, int64_t copied, int64_t total)
+{
+	strata_event ev = {
+		.type = STRATA_EV_COPY,
+		.copied = copied,
+		.total = total,
+	};
+
+	if (ctx->progress_fn)
+		ctx->progress_fn(&ev, ctx->progress_payload);
+}
+
+/* Copy every page of src into dst; both are open connections. */
+static int copy_pages(strata *ctx, sqlite3 *dst, sqlite3 *src,
+		      const char *what)
+{
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+	int rc;
+
+	if (!b)
+		return err_set(ctx, STRATA_EIO, "%s: %s", what,
+			       sqlite3_errmsg(dst));
+	do {
+		rc = sqlite3_backup_step(b, STEP_PAGES);
+		report(ctx, sqlite3_backup_pagecount(b) -
+				    sqlite3_backup_remaining(b),
+		       sqlite3_backup_pagecount(b));
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+			struct timespec ts = { 0, 10 * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		return err_set(ctx, STRATA_EIO, "%s: %s", what,
+			       sqlite3_errstr(rc));
+	if (sqlite3_errcode(dst) != SQLITE_OK &&
+	    sqlite3_errcode(dst) != SQLITE_DONE)
+		return err_set(ctx, STRATA_EIO, "%s: %s", what,
+			       sqlite3_errmsg(dst));
+	return STRATA_OK;
+}
+
+int sqlite_backup(struct engine_conn *c, const char *path)
+{
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+	sqlite3 *dst = NULL;
+	int fd, rc;
+
+	/* Private from the first byte: create it 0600 before SQLite opens it. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(c->ctx, STRATA_EIO, "cannot create '%s': %s",
+			       path, strerror(errno));
+	close(fd);
+	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		rc = err_set(c->ctx, STRATA_EIO, "cannot open '%s': %s", path,
+			     dst ? sqlite3_errmsg(dst) : "out of memory");
+		sqlite3_close(dst);
+		return rc;
+	}
+	/*
+	 * One read transaction on the source for the whole copy: every step
+	 * reads the same snapshot, so writers elsewhere cannot make it restart
+	 * (and, in WAL mode, are not blocked).
+	 */
+	rc = sqlite3_exec(s->db, "BEGIN; SELECT count(*) FROM sqlite_schema",
+			  NULL, NULL, NULL) == SQLITE_OK
+		     ? STRATA_OK
+		     : sqlite_fail(s, "cannot start the backup");
+	if (!rc)
+		rc = copy_pages(c->ctx, dst, s->db, "backup failed");
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (sqlite3_close(dst) != SQLITE_OK && !rc)
+		rc = err_set(c->ctx, STRATA_EIO, "cannot close '%s'", path);
+	/* The copy must be on disk before the rename makes it a backup. */
+	if (!rc && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (fsync(fd) != 0)
+			rc = err_set(c->ctx, STRATA_EIO, "cannot sync '%s': %s",
+				     path, strerror(errno));
+		close(fd);
+	}
+	return rc;
+}
+
+/* Open a file read-only, and refuse what is not a sound database. */
+static int open_checked(strata *ctx, const char *path, bool verify,
+			sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *first = NULL;
+	int rc = STRATA_OK, step;
+
+	*out = NULL;
+	if (access(path, F_OK) != 0)
+		return err_set(ctx, STRATA_ENOTFOUND, "'%s' does not exist",
+			       path);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		rc = err_set(ctx, STRATA_ERROR, "cannot open '%s': %s", path,
+			     db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return rc;
+	}
+	if (sqlite3_prepare_v2(db,
+			       verify ? "PRAGMA integrity_check(20)"
+				      : "SELECT count(*) FROM sqlite_schema",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = err_set(ctx, STRATA_ERROR,
+			     "'%s' is not a usable SQLite database: %s", path,
+			     sqlite3_errmsg(db));
+		goto out;
+	}
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		first = (const char *)sqlite3_column_text(st, 0);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = err_set(ctx, STRATA_ERROR,
+			     "'%s' is not a usable SQLite database: %s", path,
+			     sqlite3_errmsg(db));
+	else if (verify && (!first || strcmp(first, "ok") != 0))
+		rc = err_set(ctx, STRATA_ERROR,
+			     "'%s' failed its integrity check: %s", path,
+			     first ? first : "no answer");
+out:
+	sqlite3_finalize(st);
+	if (rc)
+		sqlite3_close(db);
+	else
+		*out = db;
+	return rc;
+}
+
+static int64_t read_version(sqlite3 *db, const char *prefix)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT max(version) FROM %s_migrations",
+		 prefix);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1; /* no tracking tables */
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	else
+		v = 0;
+	sqlite3_finalize(st);
+	return v;
+}
+
+int sqlite_inspect(strata *ctx, const char *path, const char *prefix,
+		   bool verify, int64_t *version)
+{
+	sqlite3 *db;
+	int rc;
+
+	*version = -1;
+	rc = open_checked(ctx, path, verify, &db);
+	if (rc)
+		return rc;
+	*version = read_version(db, prefix);
+	sqlite3_close(db);
+	return STRATA_OK;
+}
+
+int sqlite_restore(struct engine_conn *c, const char *path)
+{
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+	sqlite3 *src;
+	int rc;
+
+	rc = open_checked(c->ctx, path, true, &src);
+	if (rc)
+		return rc;
+	rc = copy_pages(c->ctx, s->db, src, "restore failed");
+	sqlite3_close(src);
+	return rc;
+}

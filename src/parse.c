@@ -1,0 +1,662 @@
+/* parse.c - one migration file: markers, directives, description, bodies. */
+#include "migration.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+
+#define PAIR_MARKER_MSG \
+	"marker line in a pair-form file (.up.sql/.down.sql hold bodies only)"
+
+/* A text after normalisation: no BOM, LF line ends, NUL-terminated. */
+struct text {
+	char *buf;
+	size_t len;
+};
+
+/* What one line says. */
+enum marker { M_NONE, M_UP, M_DOWN, M_NO_TXN, M_UNKNOWN };
+
+/* What a scan of a file found; lines are 1-based, 0 when absent. */
+struct scan {
+	int up_ln, down_ln, txn_ln;
+	size_t up_start;   /* just after the up marker line */
+	size_t down_off;   /* the start of the down marker line */
+	size_t down_start; /* just after the down marker line */
+	const char *desc;  /* first comment text before the up marker */
+	size_t desc_len;
+	const char *lead; /* first comment text among the leading comments */
+	size_t lead_len;
+};
+
+/* Which rules a scan applies. */
+enum form { FORM_SINGLE, FORM_PAIR_UP, FORM_PAIR_DOWN };
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	       c == '\f';
+}
+
+static bool is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (at most n bytes long),
+ * or 0: no overlong forms, no surrogates, nothing above U+10FFFF.
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t need, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < need; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return need;
+}
+
+/* True if the 8 bytes at s are all ASCII and none of them is a CR. */
+static bool plain_word(const unsigned char *s)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	const uint64_t highs = 0x8080808080808080u;
+	uint64_t w, x;
+
+	memcpy(&w, s, sizeof(w));
+	x = w ^ (ones * '\r'); /* a zero byte where w has a CR */
+	return !((w | ((x - ones) & ~x)) & highs);
+}
+
+/* The 1-based line of offset 'off' in s. */
+static int line_of(const char *s, size_t off)
+{
+	const char *p = s, *end = s + off;
+	int line = 1;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		line++;
+		p++;
+	}
+	return line;
+}
+
+/*
+ * Check and normalise raw text into *out: a leading BOM dropped, CRLF
+ * turned into LF.  'label' names the text in messages; 'what' is NULL for
+ * a file (which must not be empty) and "up body" or "down body" for an
+ * embedded body (which may be).  Line numbers are those of the original.
+ */
+static int normalise(strata *ctx, const char *label, const char *what,
+		     const char *src, size_t len, struct text *out)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, j = 0, n;
+	int line;
+	char *buf;
+
+	out->buf = NULL;
+	out->len = 0;
+	if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+		i = 3;
+	if (i == len && !what)
+		return err_set(ctx, STRATA_EINVAL, "%s: empty file", label);
+	if (memchr(s + i, '\0', len - i))
+		return what ? err_set(ctx, STRATA_EINVAL,
+				      "%s: %s contains a NUL byte", label, what)
+			    : err_set(ctx, STRATA_EINVAL,
+				      "%s: contains a NUL byte", label);
+	buf = malloc(len - i + 1);
+	if (!buf)
+		return err_oom(ctx);
+	while (i < len) {
+		while (len - i >= 8 && plain_word(s + i)) {
+			memcpy(buf + j, s + i, 8);
+			i += 8;
+			j += 8;
+		}
+		if (i == len)
+			break;
+		if (s[i] < 0x80) {
+			if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') {
+				i++;
+				continue;
+			}
+			buf[j++] = (char)s[i++];
+			continue;
+		}
+		n = utf8_len(s + i, len - i);
+		if (!n) {
+			free(buf);
+			line = line_of(src, i);
+			return what ? err_set(ctx, STRATA_EINVAL,
+					      "%s: %s is not valid UTF-8 text (line %d)",
+					      label, what, line)
+				    : err_set(ctx, STRATA_EINVAL,
+					      "%s:%d: not valid UTF-8 text",
+					      label, line);
+		}
+		memcpy(buf + j, s + i, n);
+		i += n;
+		j += n;
+	}
+	buf[j] = '\0';
+	out->buf = buf;
+	out->len = j;
+	return STRATA_OK;
+}
+
+/*
+ * Classify one line (without its '\n'):
+ *   [blanks] "--" [blanks] "strata" [blanks] ":" [blanks] WORD [blanks]
+ * with "strata" and WORD in any case.  Anything else is M_NONE, even a
+ * marker followed by more text.  *word is set for M_UNKNOWN.
+ */
+static enum marker marker_of(const char *p, size_t n, const char **word,
+			     size_t *word_len)
+{
+	const char *end = p + n, *w;
+
+	while (p < end && is_blank(*p))
+		p++;
+	if (end - p < 2 || p[0] != '-' || p[1] != '-')
+		return M_NONE;
+	p += 2;
+	while (p < end && is_blank(*p))
+		p++;
+	if (end - p < 6 || strncasecmp(p, "strata", 6) != 0)
+		return M_NONE;
+	p += 6;
+	while (p < end && is_blank(*p))
+		p++;
+	if (p == end || *p != ':')
+		return M_NONE;
+	p++;
+	while (p < end && is_blank(*p))
+		p++;
+	for (w = p; p < end && is_word_char(*p); p++)
+		;
+	*word = w;
+	*word_len = (size_t)(p - w);
+	while (p < end && is_blank(*p))
+		p++;
+	if (p != end || !*word_len)
+		return M_NONE;
+	if (*word_len == 2 && strncasecmp(w, "up", 2) == 0)
+		return M_UP;
+	if (*word_len == 4 && strncasecmp(w, "down", 4) == 0)
+		return M_DOWN;
+	if (*word_len == 14 && strncasecmp(w, "no-transaction", 14) == 0)
+		return M_NO_TXN;
+	return M_UNKNOWN;
+}
+
+/*
+ * If the line is a "--" comment, true with its text (the "--" and the
+ * blanks around the text removed) in *t.
+ */
+static bool comment_of(const char *p, size_t n, const char **t, size_t *tn)
+{
+	const char *end = p + n;
+
+	while (p < end && is_blank(*p))
+		p++;
+	if (end - p < 2 || p[0] != '-' || p[1] != '-')
+		return false;
+	p += 2;
+	while (p < end && is_blank(*p))
+		p++;
+	while (end > p && is_blank(end[-1]))
+		end--;
+	*t = p;
+	*tn = (size_t)(end - p);
+	return true;
+}
+
+/* The line of the first up marker at or after offset 'off', or 0. */
+static int find_up(const struct text *t, size_t off, int ln)
+{
+	const char *w;
+	size_t wn;
+
+	while (off < t->len) {
+		const char *p = t->buf + off;
+		const char *nl = memchr(p, '\n', t->len - off);
+		size_t n = nl ? (size_t)(nl - p) : t->len - off;
+
+		if (marker_of(p, n, &w, &wn) == M_UP)
+			return ln;
+		off += n + 1;
+		ln++;
+	}
+	return 0;
+}
+
+/* Walk the lines of t: markers, directives and the description. */
+static int scan(strata *ctx, const char *path, const struct text *t,
+		enum form form, struct scan *s)
+{
+	size_t off = 0;
+	int ln = 1;
+	bool leading = true;
+
+	memset(s, 0, sizeof(*s));
+	while (off < t->len) {
+		const char *p = t->buf + off, *w = NULL, *ct;
+		const char *nl = memchr(p, '\n', t->len - off);
+		size_t n = nl ? (size_t)(nl - p) : t->len - off;
+		size_t next = nl ? off + n + 1 : t->len, wn = 0, cn;
+		enum marker mk = marker_of(p, n, &w, &wn);
+
+		if (mk == M_UNKNOWN)
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"%s:%d: unknown strata marker '%.*s' (expected up, down or no-transaction)",
+				path, ln, (int)wn, w);
+		if ((mk == M_UP || mk == M_DOWN) && form != FORM_SINGLE)
+			return err_set(ctx, STRATA_EINVAL,
+				       "%s:%d: " PAIR_MARKER_MSG, path, ln);
+		if (mk == M_UP) {
+			if (s->up_ln)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: second up marker (the first is on line %d)",
+					path, ln, s->up_ln);
+			s->up_ln = ln;
+			s->up_start = next;
+		} else if (mk == M_DOWN) {
+			if (s->down_ln)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: second down marker (the first is on line %d)",
+					path, ln, s->down_ln);
+			if (!s->up_ln)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					find_up(t, next, ln + 1)
+						? "%s:%d: down marker before the up marker"
+						: "%s:%d: down marker without an up marker",
+					path, ln);
+			s->down_ln = ln;
+			s->down_off = off;
+			s->down_start = next;
+		} else if (mk == M_NO_TXN) {
+			if (form == FORM_PAIR_DOWN)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: '-- strata:no-transaction' belongs in the .up.sql (it applies to both files)",
+					path, ln);
+			if (s->up_ln)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: '-- strata:no-transaction' must stand before the up marker",
+					path, ln);
+			if (form == FORM_PAIR_UP && !leading)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: '-- strata:no-transaction' must stand among the leading comment lines",
+					path, ln);
+			if (s->txn_ln)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: second no-transaction directive (the first is on line %d)",
+					path, ln, s->txn_ln);
+			s->txn_ln = ln;
+		} else if (comment_of(p, n, &ct, &cn)) {
+			if (cn && !s->desc && !s->up_ln) {
+				s->desc = ct;
+				s->desc_len = cn;
+			}
+			if (cn && !s->lead && leading) {
+				s->lead = ct;
+				s->lead_len = cn;
+			}
+		} else {
+			size_t i = 0;
+
+			while (i < n && is_ws(p[i]))
+				i++;
+			if (i < n)
+				leading = false;
+		}
+		off = next;
+		ln++;
+	}
+	return STRATA_OK;
+}
+
+/*
+ * Trim the body t[start..end) whose first line is 'first_line' and copy
+ * it into *out (malloc'd, NUL-terminated); *line is where it starts.
+ */
+static int body(strata *ctx, const struct text *t, size_t start, size_t end,
+		int first_line, char **out, size_t *out_len, int *line)
+{
+	const char *p = t->buf + start, *e = t->buf + end;
+	int ln = first_line;
+	char *copy;
+
+	while (p < e && is_ws(*p)) {
+		if (*p == '\n')
+			ln++;
+		p++;
+	}
+	while (e > p && is_ws(e[-1]))
+		e--;
+	copy = malloc((size_t)(e - p) + 1);
+	if (!copy)
+		return err_oom(ctx);
+	memcpy(copy, p, (size_t)(e - p));
+	copy[e - p] = '\0';
+	*out = copy;
+	*out_len = (size_t)(e - p);
+	*line = p < e ? ln : first_line;
+	return STRATA_OK;
+}
+
+static char *dup_span(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (!p)
+		return NULL;
+	if (n)
+		memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Free what fill_common may have set on a migration being built. */
+static void drop(struct migration *m)
+{
+	free(m->description);
+	free(m->path);
+	free(m->down_path);
+	free(m->up);
+	free(m->down);
+}
+
+/* Copy the built fields of 'b' into *m, leaving version and name alone. */
+static void hand_over(struct migration *m, const struct migration *b)
+{
+	m->description = b->description;
+	m->path = b->path;
+	m->down_path = b->down_path;
+	m->up = b->up;
+	m->up_len = b->up_len;
+	m->up_line = b->up_line;
+	m->down = b->down;
+	m->down_len = b->down_len;
+	m->down_line = b->down_line;
+	m->flags = b->flags;
+	memcpy(m->checksum, b->checksum, sizeof(m->checksum));
+	m->borrowed = false;
+}
+
+int parse_single(strata *ctx, const char *path, const char *text, size_t len,
+		 struct migration *m)
+{
+	struct migration b = { 0 };
+	struct text t;
+	struct scan s;
+	int rc;
+
+	rc = normalise(ctx, path, NULL, text, len, &t);
+	if (rc)
+		return rc;
+	rc = scan(ctx, path, &t, FORM_SINGLE, &s);
+	if (rc)
+		goto out;
+	if (s.up_ln)
+		rc = body(ctx, &t, s.up_start, s.down_ln ? s.down_off : t.len,
+			  s.up_ln + 1, &b.up, &b.up_len, &b.up_line);
+	else
+		rc = body(ctx, &t, 0, t.len, 1, &b.up, &b.up_len, &b.up_line);
+	if (!rc && s.down_ln)
+		rc = body(ctx, &t, s.down_start, t.len, s.down_ln + 1, &b.down,
+			  &b.down_len, &b.down_line);
+	if (rc)
+		goto out;
+	b.description = s.up_ln ? dup_span(s.desc, s.desc_len)
+				: dup_span(s.lead, s.lead_len);
+	b.path = strdup(path);
+	if (!b.description || !b.path) {
+		rc = err_oom(ctx);
+		goto out;
+	}
+	b.flags = s.txn_ln ? STRATA_NO_TRANSACTION : 0;
+	checksum_sha256_hex(b.up, b.up_len, b.checksum);
+	hand_over(m, &b);
+out:
+	if (rc)
+		drop(&b);
+	free(t.buf);
+	return rc;
+}
+
+int parse_pair(strata *ctx, const char *up_path, const char *up_text,
+	       size_t up_len, const char *down_path, const char *down_text,
+	       size_t down_len, struct migration *m)
+{
+	struct migration b = { 0 };
+	struct text t, d = { 0 };
+	struct scan s, ds;
+	int rc;
+
+	rc = normalise(ctx, up_path, NULL, up_text, up_len, &t);
+	if (rc)
+		return rc;
+	rc = scan(ctx, up_path, &t, FORM_PAIR_UP, &s);
+	if (!rc && down_text) {
+		rc = normalise(ctx, down_path, NULL, down_text, down_len, &d);
+		if (!rc)
+			rc = scan(ctx, down_path, &d, FORM_PAIR_DOWN, &ds);
+	}
+	if (!rc)
+		rc = body(ctx, &t, 0, t.len, 1, &b.up, &b.up_len, &b.up_line);
+	if (!rc && down_text)
+		rc = body(ctx, &d, 0, d.len, 1, &b.down, &b.down_len,
+			  &b.down_line);
+	if (rc)
+		goto out;
+	b.description = dup_span(s.lead, s.lead_len);
+	b.path = strdup(up_path);
+	b.down_path = down_text ? strdup(down_path) : NULL;
+	if (!b.description || !b.path || (down_text && !b.down_path)) {
+		rc = err_oom(ctx);
+		goto out;
+	}
+	b.flags = s.txn_ln ? STRATA_NO_TRANSACTION : 0;
+	checksum_sha256_hex(b.up, b.up_len, b.checksum);
+	hand_over(m, &b);
+out:
+	if (rc)
+		drop(&b);
+	free(t.buf);
+	free(d.buf);
+	return rc;
+}
+
+int parse_embedded(strata *ctx, size_t idx, const strata_migration *e,
+		   struct migration *m)
+{
+	struct migration b = { 0 };
+	struct text t = { 0 };
+	char label[64];
+	int rc;
+
+	snprintf(label, sizeof(label), "embedded migration %zu", idx);
+	if (!migration_name_ok(e->name))
+		return err_set(
+			ctx, STRATA_EINVAL,
+			"%s: bad name '%s' (use letters, digits, '_' and '-')",
+			label, e->name ? e->name : "");
+	if (e->version < 0)
+		return err_set(ctx, STRATA_EINVAL,
+			       "%s: negative version %" PRId64, label,
+			       e->version);
+	if (!e->up)
+		return err_set(ctx, STRATA_EINVAL, "%s: no up body", label);
+	rc = normalise(ctx, label, "up body", e->up, e->up_len, &t);
+	if (!rc)
+		rc = body(ctx, &t, 0, t.len, 1, &b.up, &b.up_len, &b.up_line);
+	free(t.buf);
+	t.buf = NULL;
+	if (!rc && e->down) {
+		rc = normalise(ctx, label, "down body", e->down, e->down_len,
+			       &t);
+		if (!rc)
+			rc = body(ctx, &t, 0, t.len, 1, &b.down, &b.down_len,
+				  &b.down_line);
+		free(t.buf);
+	}
+	if (rc)
+		goto fail;
+	b.name = strdup(e->name);
+	b.description = strdup(e->description ? e->description : "");
+	if (!b.name || !b.description) {
+		rc = err_oom(ctx);
+		goto fail;
+	}
+	b.version = e->version;
+	b.flags = e->flags;
+	checksum_sha256_hex(b.up, b.up_len, b.checksum);
+	*m = b;
+	return STRATA_OK;
+fail:
+	free(b.name);
+	drop(&b);
+	return rc;
+}
+
+bool parse_utf8_ok(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		n = utf8_len(p + i, len - i);
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+bool migration_name_ok(const char *name)
+{
+	const char *p = name;
+
+	if (!p || !*p)
+		return false;
+	for (; *p; p++)
+		if (!is_word_char(*p))
+			return false;
+	return true;
+}
+
+bool parse_file_name(const char *file, int64_t *version, char **name_out,
+		     int *kind)
+{
+	const char *p = file, *name;
+	int64_t v = 0;
+	int k;
+
+	if (!p || *p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		int d = *p - '0';
+
+		if (v > (INT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (*p++ != '_')
+		return false;
+	for (name = p; is_word_char(*p); p++)
+		;
+	if (p == name)
+		return false;
+	if (strcmp(p, ".sql") == 0)
+		k = 0;
+	else if (strcmp(p, ".up.sql") == 0)
+		k = 1;
+	else if (strcmp(p, ".down.sql") == 0)
+		k = 2;
+	else
+		return false;
+	if (name_out) {
+		*name_out = dup_span(name, (size_t)(p - name));
+		if (!*name_out)
+			return false;
+	}
+	if (version)
+		*version = v;
+	if (kind)
+		*kind = k;
+	return true;
+}
+
+int migration_line_at(const char *body, size_t len, int first_line, long off)
+{
+	const char *p = body, *end;
+	int line = first_line;
+
+	if (off <= 0 || !body)
+		return first_line;
+	end = body + ((size_t)off < len ? (size_t)off : len);
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		line++;
+		p++;
+	}
+	return line;
+}
+
+void migration_release(struct migration *m)
+{
+	if (!m)
+		return;
+	if (!m->borrowed) {
+		free(m->name);
+		free(m->up);
+		free(m->down);
+	}
+	free(m->description);
+	free(m->path);
+	free(m->down_path);
+	memset(m, 0, sizeof(*m));
+}

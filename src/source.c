@@ -1,0 +1,658 @@
+/* source.c - a migrations folder or an embedded array -> sorted migrations. */
+#include "migration.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "sb.h"
+
+/* A migration file found in the folder, before it is read. */
+struct entry {
+	char *file; /* the name inside the folder */
+	int64_t version;
+	int kind;        /* 0 .sql, 1 .up.sql, 2 .down.sql */
+	size_t stem_len; /* the name without its ".sql" suffix */
+};
+
+/* What a folder holds: migration files, and names to warn about. */
+struct listing {
+	struct entry *files;
+	size_t n_files, cap_files;
+	char **odd; /* files whose name does not fit */
+	size_t n_odd, cap_odd;
+	char **dirs; /* folders that look like migrations */
+	size_t n_dirs, cap_dirs;
+};
+
+/* Grow *items (of 'size' bytes each) to hold n + 1; false on OOM. */
+static bool grow(void **items, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 16;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	if (c > (size_t)-1 / size)
+		return false;
+	p = realloc(*items, c * size);
+	if (!p)
+		return false;
+	*items = p;
+	*cap = c;
+	return true;
+}
+
+static int push_name(strata *ctx, char ***v, size_t *n, size_t *cap,
+		     const char *name)
+{
+	char *copy = strdup(name);
+
+	if (!copy || !grow((void **)v, cap, *n, sizeof(**v))) {
+		free(copy);
+		return err_oom(ctx);
+	}
+	(*v)[(*n)++] = copy;
+	return STRATA_OK;
+}
+
+static void listing_release(struct listing *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n_files; i++)
+		free(l->files[i].file);
+	for (i = 0; i < l->n_odd; i++)
+		free(l->odd[i]);
+	for (i = 0; i < l->n_dirs; i++)
+		free(l->dirs[i]);
+	free(l->files);
+	free(l->odd);
+	free(l->dirs);
+}
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+/* Digits then '_': what a migration's name starts with. */
+static bool looks_like_migration(const char *name)
+{
+	const char *p = name;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p > name && *p == '_';
+}
+
+/* "dir/file", without a doubled '/'; NULL on OOM. */
+static char *join(const char *dir, const char *file)
+{
+	size_t dn = strlen(dir), fn = strlen(file);
+	bool slash = dn && dir[dn - 1] == '/';
+	char *p = malloc(dn + !slash + fn + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dn);
+	if (!slash)
+		p[dn++] = '/';
+	memcpy(p + dn, file, fn + 1);
+	return p;
+}
+
+/*
+ * 'path' fit for a log line: control characters always, and every byte
+ * above 0x7f when the path is not valid UTF-8, written as \xNN.
+ */
+static void add_printable(struct sb *sb, const char *path)
+{
+	bool utf8 = parse_utf8_ok(path, strlen(path));
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8))
+			sb_addf(sb, "\\x%02x", *p);
+		else
+			sb_addc(sb, (char)*p);
+	}
+}
+
+static void warn_path(strata *ctx, const char *dir, const char *name,
+		      bool folder)
+{
+	struct sb sb = SB_INIT;
+	char *path = join(dir, name);
+
+	if (path)
+		add_printable(&sb, path);
+	if (path && !sb.failed && folder)
+		log_msg(ctx, STRATA_LOG_WARN,
+			"ignoring folder '%s': migrations are files", sb.buf);
+	else if (path && !sb.failed)
+		log_msg(ctx, STRATA_LOG_WARN,
+			"ignoring '%s': name does not fit <version>_<name>.sql",
+			sb.buf);
+	sb_release(&sb);
+	free(path);
+}
+
+/* Is entry 'name' of the folder a folder?  Follows symbolic links. */
+static bool is_folder(int dfd, const struct dirent *de)
+{
+	struct stat st;
+
+#ifdef DT_DIR
+	if (de->d_type == DT_DIR)
+		return true;
+	if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+		return false;
+#endif
+	return fstatat(dfd, de->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Lengths of ".sql", ".up.sql" and ".down.sql", by kind. */
+static const size_t suffix_len[] = { 4, 7, 9 };
+
+/* Sort names into migration files, odd .sql names and folders. */
+static int list_folder(strata *ctx, const char *dir, DIR *d, struct listing *l)
+{
+	struct dirent *de;
+	int rc;
+
+	for (;;) {
+		const char *name;
+		size_t n;
+		struct entry *e;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de && errno)
+			return err_set(ctx, STRATA_EINVAL,
+				       "cannot read migrations folder '%s': %s",
+				       dir, strerror(errno));
+		if (!de)
+			return STRATA_OK;
+		name = de->d_name;
+		if (name[0] == '.')
+			continue;
+		n = strlen(name);
+		if (!ends_with(name, n, ".sql") && !looks_like_migration(name))
+			continue;
+		if (is_folder(dirfd(d), de)) {
+			if (!looks_like_migration(name))
+				continue;
+			rc = push_name(ctx, &l->dirs, &l->n_dirs, &l->cap_dirs,
+				       name);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (!ends_with(name, n, ".sql"))
+			continue;
+		if (!grow((void **)&l->files, &l->cap_files, l->n_files,
+			  sizeof(*l->files)))
+			return err_oom(ctx);
+		e = &l->files[l->n_files];
+		if (!parse_file_name(name, &e->version, NULL, &e->kind)) {
+			rc = push_name(ctx, &l->odd, &l->n_odd, &l->cap_odd,
+				       name);
+			if (rc)
+				return rc;
+			continue;
+		}
+		e->stem_len = n - suffix_len[e->kind];
+		e->file = strdup(name);
+		if (!e->file)
+			return err_oom(ctx);
+		l->n_files++;
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	return strcmp(x->file, y->file);
+}
+
+static int cmp_migration(const void *a, const void *b)
+{
+	const struct migration *x = a, *y = b;
+
+	return x->version < y->version ? -1 : x->version > y->version;
+}
+
+/* qsort, which must not be given a NULL array even when it is empty. */
+static void sort(void *items, size_t n, size_t size,
+		 int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(items, n, size, cmp);
+}
+
+/* The whole file, NUL-terminated, with one open/fstat/read. */
+static int read_file(strata *ctx, int dfd, const char *file, const char *path,
+		     char **out, size_t *len)
+{
+	struct stat st;
+	size_t got = 0, size;
+	char *buf = NULL;
+	int fd, err = 0;
+
+	*out = NULL;
+	fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_set(ctx, STRATA_EINVAL, "cannot read '%s': %s", path,
+			       strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		err = errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(ctx, STRATA_EINVAL, "'%s' is not a regular file",
+			       path);
+	}
+	if ((uintmax_t)st.st_size >= SIZE_MAX) {
+		err = EFBIG;
+		goto fail;
+	}
+	size = (size_t)st.st_size;
+	buf = malloc(size + 1);
+	if (!buf) {
+		close(fd);
+		return err_oom(ctx);
+	}
+	while (got < size) {
+		ssize_t r = read(fd, buf + got, size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = errno;
+			goto fail;
+		}
+		if (r == 0)
+			break; /* it shrank since fstat */
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return STRATA_OK;
+fail:
+	free(buf);
+	close(fd);
+	return err_set(ctx, STRATA_EINVAL, "cannot read '%s': %s", path,
+		       strerror(err));
+}
+
+static void list_release(struct source *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		migration_release(&l->items[i]);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Take *m into list l (which then owns it); on OOM *m is released. */
+static int list_push(strata *ctx, struct source *l, struct migration *m)
+{
+	if (!grow((void **)&l->items, &l->cap, l->n, sizeof(*l->items))) {
+		migration_release(m);
+		return err_oom(ctx);
+	}
+	l->items[l->n++] = *m;
+	return STRATA_OK;
+}
+
+/* How a message names a migration: its file, or its embedded name. */
+static void add_label(struct sb *sb, const struct migration *m)
+{
+	if (m->path)
+		sb_addf(sb, "'%s'", m->path);
+	else
+		sb_addf(sb, "embedded migration %" PRId64 "_%s", m->version,
+			m->name);
+}
+
+static int duplicate(strata *ctx, const struct migration *a,
+		     const struct migration *b)
+{
+	struct sb sb = SB_INIT;
+	int rc;
+
+	add_label(&sb, a);
+	sb_adds(&sb, " and ");
+	add_label(&sb, b);
+	rc = sb.failed ? err_oom(ctx)
+		       : err_set(ctx, STRATA_EINVAL,
+				 "duplicate version %" PRId64 ": %s",
+				 a->version, sb.buf);
+	sb_release(&sb);
+	return rc;
+}
+
+static const struct migration *find(const struct migration *items, size_t n,
+				    int64_t version)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (items[mid].version == version)
+			return &items[mid];
+		if (items[mid].version < version)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Move the sorted list 'add' to the end of src, unless one of its
+ * versions is already there (STRATA_EINVAL naming both).
+ */
+static int append(strata *ctx, struct source *src, struct source *add)
+{
+	const struct migration *m;
+	size_t i;
+
+	for (i = 0; i < src->n; i++) {
+		m = find(add->items, add->n, src->items[i].version);
+		if (m)
+			return duplicate(ctx, &src->items[i], m);
+	}
+	if (!add->n)
+		return STRATA_OK;
+	if (src->cap - src->n < add->n) {
+		size_t cap = src->n + add->n;
+		struct migration *p;
+
+		if (cap > (size_t)-1 / sizeof(*p))
+			return err_oom(ctx);
+		p = realloc(src->items, cap * sizeof(*p));
+		if (!p)
+			return err_oom(ctx);
+		src->items = p;
+		src->cap = cap;
+	}
+	memcpy(src->items + src->n, add->items, add->n * sizeof(*add->items));
+	src->n += add->n;
+	free(add->items);
+	memset(add, 0, sizeof(*add));
+	return STRATA_OK;
+}
+
+/* The .up.sql of a .down.sql among files[lo..hi), or NULL. */
+static const struct entry *up_of(const struct entry *files, size_t lo,
+				 size_t hi, const struct entry *down)
+{
+	size_t i;
+
+	for (i = lo; i < hi; i++)
+		if (files[i].kind == 1 && files[i].stem_len == down->stem_len &&
+		    memcmp(files[i].file, down->file, down->stem_len) == 0)
+			return &files[i];
+	return NULL;
+}
+
+/*
+ * Check the files of one version, files[lo..hi): every .down.sql has its
+ * .up.sql, and there is one migration only.
+ */
+static int check_version(strata *ctx, const char *dir,
+			 const struct entry *files, size_t lo, size_t hi)
+{
+	const struct entry *first = NULL;
+	char *a = NULL, *b = NULL;
+	size_t i;
+	int rc;
+
+	for (i = lo; i < hi; i++) {
+		const struct entry *e = &files[i];
+
+		if (e->kind == 2 && !up_of(files, lo, hi, e)) {
+			a = join(dir, e->file);
+			rc = a ? err_set(ctx, STRATA_EINVAL,
+					 "'%s' has no matching '%.*s.up.sql'",
+					 a, (int)e->stem_len, e->file)
+			       : err_oom(ctx);
+			free(a);
+			return rc;
+		}
+	}
+	for (i = lo; i < hi; i++) {
+		if (files[i].kind == 2)
+			continue;
+		if (!first) {
+			first = &files[i];
+			continue;
+		}
+		a = join(dir, first->file);
+		b = join(dir, files[i].file);
+		rc = a && b ? err_set(ctx, STRATA_EINVAL,
+				      "duplicate version %" PRId64
+				      ": '%s' and '%s'",
+				      first->version, a, b)
+			    : err_oom(ctx);
+		free(a);
+		free(b);
+		return rc;
+	}
+	return STRATA_OK;
+}
+
+/* Read and parse the migration of files[lo..hi) (checked) into *m. */
+static int load_version(strata *ctx, const char *dir, int dfd,
+			const struct entry *files, size_t lo, size_t hi,
+			struct migration *m)
+{
+	const struct entry *main_file = NULL, *down = NULL;
+	char *path = NULL, *down_path = NULL, *text = NULL, *down_text = NULL;
+	size_t len = 0, down_len = 0, i;
+	const char *name, *name_end;
+	int rc;
+
+	for (i = lo; i < hi; i++) {
+		if (files[i].kind == 2)
+			down = &files[i];
+		else
+			main_file = &files[i];
+	}
+	memset(m, 0, sizeof(*m));
+	path = join(dir, main_file->file);
+	if (!path)
+		return err_oom(ctx);
+	rc = read_file(ctx, dfd, main_file->file, path, &text, &len);
+	if (rc)
+		goto out;
+	if (main_file->kind == 0) {
+		rc = parse_single(ctx, path, text, len, m);
+	} else {
+		if (down) {
+			down_path = join(dir, down->file);
+			rc = down_path ? read_file(ctx, dfd, down->file,
+						   down_path, &down_text,
+						   &down_len)
+				       : err_oom(ctx);
+		}
+		if (!rc)
+			rc = parse_pair(ctx, path, text, len, down_path,
+					down_text, down_len, m);
+	}
+	if (rc)
+		goto out;
+	name = strchr(main_file->file, '_') + 1;
+	name_end = main_file->file + main_file->stem_len;
+	m->version = main_file->version;
+	m->name = malloc((size_t)(name_end - name) + 1);
+	if (!m->name) {
+		migration_release(m);
+		rc = err_oom(ctx);
+		goto out;
+	}
+	memcpy(m->name, name, (size_t)(name_end - name));
+	m->name[name_end - name] = '\0';
+out:
+	free(path);
+	free(down_path);
+	free(text);
+	free(down_text);
+	return rc;
+}
+
+static int open_folder(strata *ctx, const char *dir, DIR **out)
+{
+	struct stat st;
+
+	*out = opendir(dir);
+	if (*out)
+		return STRATA_OK;
+	if (errno == ENOENT)
+		return err_set(ctx, STRATA_EINVAL,
+			       "migrations folder '%s' does not exist", dir);
+	if (errno == ENOTDIR || (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)))
+		return err_set(ctx, STRATA_EINVAL,
+			       "migrations folder '%s' is not a folder", dir);
+	return err_set(ctx, STRATA_EINVAL,
+		       "cannot read migrations folder '%s': %s", dir,
+		       strerror(errno));
+}
+
+int source_add_dir(strata *ctx, struct source *src, const char *dir)
+{
+	struct listing l = { 0 };
+	struct source add = { 0 };
+	struct migration m;
+	DIR *d;
+	size_t i, j;
+	int rc;
+
+	if (!dir || !*dir)
+		return err_set(ctx, STRATA_EINVAL,
+			       "no migrations folder given");
+	rc = open_folder(ctx, dir, &d);
+	if (rc)
+		return rc;
+	rc = list_folder(ctx, dir, d, &l);
+	if (rc)
+		goto out;
+
+	/* Warnings first, in name order so that they read the same each run. */
+	sort(l.dirs, l.n_dirs, sizeof(*l.dirs), cmp_str);
+	for (i = 0; i < l.n_dirs; i++)
+		warn_path(ctx, dir, l.dirs[i], true);
+	sort(l.odd, l.n_odd, sizeof(*l.odd), cmp_str);
+	for (i = 0; i < l.n_odd; i++)
+		warn_path(ctx, dir, l.odd[i], false);
+
+	/* The folder's shape, before any file is read. */
+	sort(l.files, l.n_files, sizeof(*l.files), cmp_entry);
+	for (i = 0; i < l.n_files; i = j) {
+		for (j = i + 1;
+		     j < l.n_files && l.files[j].version == l.files[i].version;
+		     j++)
+			;
+		rc = check_version(ctx, dir, l.files, i, j);
+		if (rc)
+			goto out;
+	}
+	for (i = 0; i < l.n_files; i = j) {
+		for (j = i + 1;
+		     j < l.n_files && l.files[j].version == l.files[i].version;
+		     j++)
+			;
+		rc = load_version(ctx, dir, dirfd(d), l.files, i, j, &m);
+		if (!rc)
+			rc = list_push(ctx, &add, &m);
+		if (rc)
+			goto out;
+	}
+	rc = append(ctx, src, &add);
+out:
+	list_release(&add);
+	listing_release(&l);
+	closedir(d);
+	return rc;
+}
+
+int source_add_array(strata *ctx, struct source *src,
+		     const strata_migration *arr, size_t n)
+{
+	struct source add = { 0 };
+	struct migration m;
+	size_t i;
+	int rc = STRATA_OK;
+
+	if (n && !arr)
+		return err_set(ctx, STRATA_EINVAL,
+			       "no embedded migrations given");
+	for (i = 0; i < n && !rc; i++) {
+		rc = parse_embedded(ctx, i, &arr[i], &m);
+		if (!rc)
+			rc = list_push(ctx, &add, &m);
+	}
+	if (!rc) {
+		sort(add.items, add.n, sizeof(*add.items), cmp_migration);
+		for (i = 1; i < add.n && !rc; i++)
+			if (add.items[i].version == add.items[i - 1].version)
+				rc = duplicate(ctx, &add.items[i - 1],
+					       &add.items[i]);
+	}
+	if (!rc)
+		rc = append(ctx, src, &add);
+	list_release(&add);
+	return rc;
+}
+
+int source_finish(strata *ctx, struct source *src)
+{
+	size_t i;
+
+	for (i = 1; i < src->n; i++)
+		if (src->items[i].version <= src->items[i - 1].version)
+			break;
+	if (i >= src->n)
+		return STRATA_OK; /* already sorted: the usual case */
+	qsort(src->items, src->n, sizeof(*src->items), cmp_migration);
+	for (i = 1; i < src->n; i++)
+		if (src->items[i].version == src->items[i - 1].version)
+			return duplicate(ctx, &src->items[i - 1],
+					 &src->items[i]);
+	return STRATA_OK;
+}
+
+const struct migration *source_find(const struct source *src, int64_t version)
+{
+	return find(src->items, src->n, version);
+}
+
+void source_release(struct source *src)
+{
+	if (src)
+		list_release(src);
+}
