@@ -31,6 +31,7 @@ struct scan {
 	size_t desc_len;
 	const char *lead; /* first comment text among the leading comments */
 	size_t lead_len;
+	int sql_ln; /* the first line that is not blank or a comment */
 };
 
 /* Which rules a scan applies. */
@@ -243,6 +244,38 @@ static bool comment_of(const char *p, size_t n, const char **t, size_t *tn)
 	return true;
 }
 
+/*
+ * True if the line holds only white space and comments ("--" to the end
+ * of the line, or a block comment, which may go on over several lines:
+ * *in_block carries that from line to line).
+ */
+static bool only_comments(const char *p, size_t n, bool *in_block)
+{
+	const char *end = p + n;
+
+	while (p < end) {
+		if (*in_block) {
+			while (p < end &&
+			       !(p[0] == '*' && end - p > 1 && p[1] == '/'))
+				p++;
+			if (p == end)
+				return true;
+			*in_block = false;
+			p += 2;
+		} else if (is_ws(*p)) {
+			p++;
+		} else if (end - p > 1 && p[0] == '-' && p[1] == '-') {
+			return true;
+		} else if (end - p > 1 && p[0] == '/' && p[1] == '*') {
+			*in_block = true;
+			p += 2;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* The line of the first up marker at or after offset 'off', or 0. */
 static int find_up(const struct text *t, size_t off, int ln)
 {
@@ -268,7 +301,7 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 {
 	size_t off = 0;
 	int ln = 1;
-	bool leading = true;
+	bool in_block = false; /* inside a leading block comment */
 
 	memset(s, 0, sizeof(*s));
 	while (off < t->len) {
@@ -303,10 +336,10 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 			if (!s->up_ln)
 				return err_set(
 					ctx, STRATA_EINVAL,
+					"%s:%d: down marker %s", path, ln,
 					find_up(t, next, ln + 1)
-						? "%s:%d: down marker before the up marker"
-						: "%s:%d: down marker without an up marker",
-					path, ln);
+						? "before the up marker"
+						: "without an up marker");
 			s->down_ln = ln;
 			s->down_off = off;
 			s->down_start = next;
@@ -321,7 +354,7 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 					ctx, STRATA_EINVAL,
 					"%s:%d: '-- strata:no-transaction' must stand before the up marker",
 					path, ln);
-			if (form == FORM_PAIR_UP && !leading)
+			if (form == FORM_PAIR_UP && s->sql_ln)
 				return err_set(
 					ctx, STRATA_EINVAL,
 					"%s:%d: '-- strata:no-transaction' must stand among the leading comment lines",
@@ -332,26 +365,28 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 					"%s:%d: second no-transaction directive (the first is on line %d)",
 					path, ln, s->txn_ln);
 			s->txn_ln = ln;
-		} else if (comment_of(p, n, &ct, &cn)) {
+		} else if (!in_block && comment_of(p, n, &ct, &cn)) {
 			if (cn && !s->desc && !s->up_ln) {
 				s->desc = ct;
 				s->desc_len = cn;
 			}
-			if (cn && !s->lead && leading) {
+			if (cn && !s->lead && !s->sql_ln) {
 				s->lead = ct;
 				s->lead_len = cn;
 			}
-		} else {
-			size_t i = 0;
-
-			while (i < n && is_ws(p[i]))
-				i++;
-			if (i < n)
-				leading = false;
+		} else if (!s->sql_ln && !only_comments(p, n, &in_block)) {
+			s->sql_ln = ln;
 		}
 		off = next;
 		ln++;
 	}
+	/* dbmate refuses this too: such a statement would never run. */
+	if (form == FORM_SINGLE && s->up_ln && s->sql_ln &&
+	    s->sql_ln < s->up_ln)
+		return err_set(
+			ctx, STRATA_EINVAL,
+			"%s:%d: statement before the up marker (move it below '-- strata:up')",
+			path, s->sql_ln);
 	return STRATA_OK;
 }
 

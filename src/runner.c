@@ -346,6 +346,18 @@ static int run_jobs(struct run *r, const struct job *jobs, size_t n,
 	return rc;
 }
 
+/* Applied migrations whose files are gone are worth a warning, not a stop. */
+static void warn_missing(struct session *s)
+{
+	for (size_t i = 0; i < s->al.n; i++) {
+		const struct applied *a = &s->al.items[i];
+		if (!source_find(&s->ctx->src, a->version))
+			log_msg(s->ctx, STRATA_LOG_WARN,
+				"applied migration %lld_%s has no file in the migrations folder",
+				(long long)a->version, a->name ? a->name : "");
+	}
+}
+
 static int run_start(strata *ctx, struct run *r, strata_run **out)
 {
 	int rc;
@@ -381,8 +393,10 @@ int strata_up(strata *ctx, int64_t target, unsigned flags, strata_run **out)
 		return (*out = calloc(1, sizeof(**out))) ? STRATA_OK
 							 : err_oom(ctx);
 	rc = run_start(ctx, &r, out);
-	if (!rc)
+	if (!rc) {
+		warn_missing(&r.s);
 		rc = plan_up(ctx, &ctx->src, &r.s.al, target, flags, &p);
+	}
 	/* A first run leaves the file with its tracking tables. */
 	if (!rc && !r.s.existed)
 		rc = session_ensure_tables(&r.s);

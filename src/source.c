@@ -32,34 +32,38 @@ struct listing {
 	size_t n_dirs, cap_dirs;
 };
 
-/* Grow *items (of 'size' bytes each) to hold n + 1; false on OOM. */
-static bool grow(void **items, size_t *cap, size_t n, size_t size)
+/*
+ * Room for n + 1 items of 'size' bytes: 'items' itself, or the array
+ * moved to a larger block (*cap updated), or NULL when memory ran out
+ * ('items' is then unchanged).
+ */
+static void *grow(void *items, size_t *cap, size_t n, size_t size)
 {
 	size_t c = *cap ? *cap * 2 : 16;
 	void *p;
 
 	if (n < *cap)
-		return true;
+		return items;
 	if (c > (size_t)-1 / size)
-		return false;
-	p = realloc(*items, c * size);
-	if (!p)
-		return false;
-	*items = p;
-	*cap = c;
-	return true;
+		return NULL;
+	p = realloc(items, c * size);
+	if (p)
+		*cap = c;
+	return p;
 }
 
 static int push_name(strata *ctx, char ***v, size_t *n, size_t *cap,
 		     const char *name)
 {
 	char *copy = strdup(name);
+	char **p = copy ? grow(*v, cap, *n, sizeof(**v)) : NULL;
 
-	if (!copy || !grow((void **)v, cap, *n, sizeof(**v))) {
+	if (!p) {
 		free(copy);
 		return err_oom(ctx);
 	}
-	(*v)[(*n)++] = copy;
+	*v = p;
+	p[(*n)++] = copy;
 	return STRATA_OK;
 }
 
@@ -200,10 +204,12 @@ static int list_folder(strata *ctx, const char *dir, DIR *d, struct listing *l)
 		}
 		if (!ends_with(name, n, ".sql"))
 			continue;
-		if (!grow((void **)&l->files, &l->cap_files, l->n_files,
-			  sizeof(*l->files)))
+		e = grow(l->files, &l->cap_files, l->n_files,
+			 sizeof(*l->files));
+		if (!e)
 			return err_oom(ctx);
-		e = &l->files[l->n_files];
+		l->files = e;
+		e += l->n_files;
 		if (!parse_file_name(name, &e->version, NULL, &e->kind)) {
 			rc = push_name(ctx, &l->odd, &l->n_odd, &l->cap_odd,
 				       name);
@@ -319,11 +325,14 @@ static void list_release(struct source *l)
 /* Take *m into list l (which then owns it); on OOM *m is released. */
 static int list_push(strata *ctx, struct source *l, struct migration *m)
 {
-	if (!grow((void **)&l->items, &l->cap, l->n, sizeof(*l->items))) {
+	struct migration *p = grow(l->items, &l->cap, l->n, sizeof(*p));
+
+	if (!p) {
 		migration_release(m);
 		return err_oom(ctx);
 	}
-	l->items[l->n++] = *m;
+	l->items = p;
+	p[l->n++] = *m;
 	return STRATA_OK;
 }
 
