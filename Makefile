@@ -38,9 +38,17 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BIN := $(BUILD)/strata
 
-.PHONY: all deps demo test check unit e2e asan valgrind bench clean format format-check
+SONAME := libstrata.so.0
+LIB_VERSION := 0.1.0
+STATIC_LIB := $(BUILD)/libstrata.a
+SHARED_LIB := $(BUILD)/libstrata.so.$(LIB_VERSION)
 
-all: $(BIN)
+.PHONY: all lib deps demo test check unit e2e asan valgrind bench clean format \
+	format-check install uninstall examples
+
+all: $(BIN) lib
+
+lib: $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/strata.pc
 
 # Installs what the build needs when it is missing (Debian/Ubuntu).
 deps:
@@ -53,6 +61,25 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libstrata-internal.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+# The installed static library is one relocatable object whose hidden
+# symbols are made local, so short internal names cannot clash with an
+# application's; only strata_* stays global.
+$(STATIC_LIB): $(LIB_OBJ)
+	$(LD) -r -o $(BUILD)/strata-all.o $(LIB_OBJ)
+	objcopy --localize-hidden $(BUILD)/strata-all.o
+	@rm -f $@
+	$(AR) rcs $@ $(BUILD)/strata-all.o
+
+$(SHARED_LIB): $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJ) $(PKG_LIBS) $(LDFLAGS)
+	ln -sf libstrata.so.$(LIB_VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libstrata.so
+
+$(BUILD)/strata.pc: strata.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIB_VERSION)|g' \
+	    -e 's|@REQUIRES@|$(PKGS)|g' strata.pc.in > $@
 
 $(BIN): $(CLI_OBJ) $(BUILD)/libstrata-internal.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libstrata-internal.a $(PKG_LIBS) $(LDFLAGS)
@@ -95,6 +122,30 @@ format:
 
 format-check:
 	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/strata
+	install -m 0644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/libstrata.a
+	install -m 0755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/libstrata.so.$(LIB_VERSION)
+	ln -sf libstrata.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libstrata.so
+	install -m 0644 include/strata.h $(DESTDIR)$(PREFIX)/include/strata.h
+	install -m 0644 $(BUILD)/strata.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/strata.pc
+	install -m 0644 docs/strata.1 $(DESTDIR)$(PREFIX)/share/man/man1/strata.1
+	install -m 0644 docs/strata.3 $(DESTDIR)$(PREFIX)/share/man/man3/strata.3
+	install -m 0644 contrib/strata.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/strata
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/strata $(DESTDIR)$(PREFIX)/lib/libstrata.a \
+		$(DESTDIR)$(PREFIX)/lib/libstrata.so.$(LIB_VERSION) \
+		$(DESTDIR)$(PREFIX)/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/libstrata.so \
+		$(DESTDIR)$(PREFIX)/include/strata.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/strata.pc \
+		$(DESTDIR)$(PREFIX)/share/man/man1/strata.1 $(DESTDIR)$(PREFIX)/share/man/man3/strata.3 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/strata
 
 clean:
 	rm -rf build

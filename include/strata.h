@@ -106,6 +106,19 @@ enum strata_direction {
  */
 STRATA_API int strata_open(strata **out, const char *url);
 
+struct sqlite3;
+
+/*
+ * Create a context on an application's own open SQLite handle.  strata
+ * never closes it and leaves its settings as it found them (foreign_keys
+ * is switched off around each migration and restored; an authorizer the
+ * application set is replaced during a run and removed after it).  The
+ * lock file and the backups sit beside the handle's main database file;
+ * an in-memory handle has neither.  The handle must stay open until
+ * strata_close(), and be used by no other thread during strata calls.
+ */
+STRATA_API int strata_open_sqlite(strata **out, struct sqlite3 *db);
+
 /* Set or replace the database URL.  Returns STRATA_OK or STRATA_EINVAL. */
 STRATA_API int strata_set_url(strata *ctx, const char *url);
 
@@ -177,6 +190,14 @@ STRATA_API int strata_add_dir(strata *ctx, const char *dir);
 /* Add n embedded migrations; the array is not copied (see above). */
 STRATA_API int strata_add_migrations(strata *ctx, const strata_migration *m,
 				     size_t n);
+
+/*
+ * The migrations added so far, in version order, as embedded entries.
+ * The array and its strings are owned by ctx and stay valid until the
+ * next strata_add_* call or strata_close().
+ */
+STRATA_API int strata_list_migrations(strata *ctx, const strata_migration **out,
+				      size_t *n);
 
 /* ---- plan and run ------------------------------------------------------ */
 

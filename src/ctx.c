@@ -1,6 +1,7 @@
 /* ctx.c - open and close a context; its settings and its last error. */
 #include "ctx.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,28 @@ int strata_open(strata **out, const char *url)
 	return url ? strata_set_url(ctx, url) : STRATA_OK;
 }
 
+int strata_open_sqlite(strata **out, struct sqlite3 *db)
+{
+	const char *file = db ? sqlite3_db_filename(db, "main") : NULL;
+	struct sb url = SB_INIT;
+	int rc;
+
+	rc = strata_open(out, NULL);
+	if (rc)
+		return rc;
+	if (!db)
+		return err_set(*out, STRATA_EINVAL, "no SQLite handle was given");
+	/* A temporary or in-memory database has no file name. */
+	sb_addf(&url, "sqlite:%s", file && *file ? file : ":memory:");
+	if (url.failed)
+		return err_oom(*out);
+	rc = strata_set_url(*out, url.buf);
+	sb_release(&url);
+	if (!rc)
+		(*out)->app_db = db;
+	return rc;
+}
+
 int strata_set_url(strata *ctx, const char *url)
 {
 	struct strata_url u;
@@ -49,6 +72,7 @@ void strata_close(strata *ctx)
 		return;
 	url_release(&ctx->url);
 	source_release(&ctx->src);
+	free(ctx->listed);
 	free(ctx->table);
 	free(ctx->backup_dir);
 	sb_release(&ctx->err_msg);
@@ -163,6 +187,35 @@ int strata_add_migrations(strata *ctx, const strata_migration *m, size_t n)
 	err_clear(ctx);
 	rc = source_add_array(ctx, &ctx->src, m, n);
 	return rc ? rc : source_finish(ctx, &ctx->src);
+}
+
+int strata_list_migrations(strata *ctx, const strata_migration **out,
+			   size_t *n)
+{
+	strata_migration *view;
+
+	err_clear(ctx);
+	view = calloc(ctx->src.n ? ctx->src.n : 1, sizeof(*view));
+	if (!view)
+		return err_oom(ctx);
+	for (size_t i = 0; i < ctx->src.n; i++) {
+		const struct migration *m = &ctx->src.items[i];
+		view[i] = (strata_migration){
+			.version = m->version,
+			.name = m->name,
+			.description = m->description,
+			.up = m->up,
+			.up_len = m->up_len,
+			.down = m->down,
+			.down_len = m->down_len,
+			.flags = m->flags,
+		};
+	}
+	free(ctx->listed);
+	ctx->listed = view;
+	*out = view;
+	*n = ctx->src.n;
+	return STRATA_OK;
 }
 
 void strata_free(void *p)

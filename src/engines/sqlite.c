@@ -28,8 +28,9 @@ static int sq_exists(strata *ctx, const struct strata_url *url, bool *out)
 {
 	struct stat st;
 
-	(void)ctx;
-	*out = !is_memory(url->path) && stat(url->path, &st) == 0;
+	/* An application's handle is open, so its database exists. */
+	*out = ctx->app_db ||
+	       (!is_memory(url->path) && stat(url->path, &st) == 0);
 	return STRATA_OK;
 }
 
@@ -109,7 +110,7 @@ static int sq_connect(struct engine_conn **out, strata *ctx,
 		memcpy(s->lock_path + n, ".strata.lock", sizeof(".strata.lock"));
 	}
 	sq_exists(ctx, url, &exists);
-	if (!exists && !is_memory(url->path)) {
+	if (!exists && !is_memory(url->path) && !ctx->app_db) {
 		if (mode != CONNECT_CREATE) {
 			sq_close(&s->base);
 			return err_set(ctx, STRATA_ENOTFOUND,
@@ -120,6 +121,12 @@ static int sq_connect(struct engine_conn **out, strata *ctx,
 			sq_close(&s->base);
 			return rc;
 		}
+	}
+	if (ctx->app_db) { /* the application's handle: borrowed as it is */
+		s->db = ctx->app_db;
+		s->owns_db = false;
+		*out = &s->base;
+		return STRATA_OK;
 	}
 	if (mode == CONNECT_CREATE)
 		flags |= SQLITE_OPEN_CREATE;

@@ -1,0 +1,908 @@
+/*
+ * postgres.c - the PostgreSQL engine: connect, run bodies, query, tracking
+ * DDL.  The lock and attempts, the schema, check and backup have their own
+ * files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "err.h"
+#include "postgres_int.h"
+#include "sb.h"
+#include "sqlsplit.h"
+
+/* ---- small helpers ----------------------------------------------------- */
+
+char *pg_one_line(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, j = 0;
+	char *out = malloc(n + 1);
+
+	if (!out)
+		return NULL;
+	/* Line breaks and the indentation after them become one space. */
+	for (size_t i = 0; i < n; i++) {
+		bool blank = s[i] == '\n' || s[i] == '\r' || s[i] == '\t';
+
+		if (blank && j > 0 && out[j - 1] == ' ')
+			continue;
+		if (s[i] == ' ' && j > 0 && out[j - 1] == ' ' && i > 0 &&
+		    (s[i - 1] == '\n' || s[i - 1] == '\t'))
+			continue;
+		out[j++] = blank ? ' ' : s[i];
+	}
+	while (j > 0 && out[j - 1] == ' ')
+		j--;
+	out[j] = '\0';
+	return out;
+}
+
+char *pg_prefix_lower(const char *prefix)
+{
+	char *p = strdup(prefix);
+
+	for (char *q = p; q && *q; q++)
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+	return p;
+}
+
+/* "name" with inner quotes doubled, appended to sb. */
+static void add_ident(struct sb *sb, const char *name)
+{
+	sb_addc(sb, '"');
+	for (; *name; name++) {
+		if (*name == '"')
+			sb_addc(sb, '"');
+		sb_addc(sb, *name);
+	}
+	sb_addc(sb, '"');
+}
+
+int pg_fail(struct pg_conn *p, PGconn *db, const PGresult *res,
+	    const char *what)
+{
+	const char *primary = NULL, *state = NULL, *detail = NULL,
+		   *hint = NULL;
+	struct sb msg = SB_INIT;
+	char *line, *masked;
+	int rc;
+
+	if (res) {
+		primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	}
+	if (what)
+		sb_addf(&msg, "%s: ", what);
+	if (primary) {
+		sb_adds(&msg, primary);
+	} else {
+		const char *m = res ? PQresultErrorMessage(res) : "";
+
+		if (!*m && db)
+			m = PQerrorMessage(db);
+		sb_adds(&msg, *m ? m : "connection to the server was lost");
+	}
+	if (state)
+		sb_addf(&msg, " (SQLSTATE %s)", state);
+	if (detail)
+		sb_addf(&msg, "; DETAIL: %s", detail);
+	if (hint)
+		sb_addf(&msg, "; HINT: %s", hint);
+	else if (state && strcmp(state, "25001") == 0)
+		sb_adds(&msg, "; HINT: run this migration outside a transaction:"
+			      " add the line '-- strata:no-transaction' at the"
+			      " top of its file");
+	line = msg.failed ? NULL : pg_one_line(msg.buf);
+	sb_release(&msg);
+	masked = line ? url_mask(line) : NULL;
+	free(line);
+	if (!masked)
+		return err_oom(p->base.ctx);
+	rc = err_set(p->base.ctx, STRATA_ESQL, "%s", masked);
+	free(masked);
+	return rc;
+}
+
+int pg_exec_params(struct pg_conn *p, PGconn *db, const char *sql, int n,
+		   const char *const *vals, PGresult **res)
+{
+	PGresult *r = PQexecParams(db, sql, n, NULL, vals, NULL, NULL, 0);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	*res = NULL;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		int rc = pg_fail(p, db, r, NULL);
+
+		PQclear(r);
+		return rc;
+	}
+	*res = r;
+	return STRATA_OK;
+}
+
+/* A simple query (no params, maybe many statements) whose result we drop. */
+static int exec_simple(struct pg_conn *p, PGconn *db, const char *sql)
+{
+	PGresult *r = PQexec(db, sql);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	int rc = STRATA_OK;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+	    st != PGRES_EMPTY_QUERY)
+		rc = pg_fail(p, db, r, NULL);
+	PQclear(r);
+	return rc;
+}
+
+/* Server messages (warnings and above) go to the log, never to stderr. */
+static void notice_receiver(void *arg, const PGresult *res)
+{
+	struct pg_conn *p = arg;
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	char *line = pg_one_line(msg ? msg : PQresultErrorMessage(res));
+
+	if (line)
+		log_msg(p->base.ctx, STRATA_LOG_WARN, "postgres %s: %s",
+			sev ? sev : "NOTICE", line);
+	free(line);
+}
+
+/* ---- connecting -------------------------------------------------------- */
+
+static int add_param(struct pg_conn *p, const char *key, const char *val)
+{
+	char **k = realloc(p->keys, (p->n_params + 2) * sizeof(*k));
+
+	if (k)
+		p->keys = k;
+	char **v = realloc(p->vals, (p->n_params + 2) * sizeof(*v));
+	if (v)
+		p->vals = v;
+	if (!k || !v)
+		return err_oom(p->base.ctx);
+	p->keys[p->n_params] = strdup(key);
+	p->vals[p->n_params] = strdup(val);
+	p->keys[p->n_params + 1] = NULL;
+	p->vals[p->n_params + 1] = NULL;
+	if (!p->keys[p->n_params] || !p->vals[p->n_params]) {
+		free(p->keys[p->n_params]);
+		free(p->vals[p->n_params]);
+		p->keys[p->n_params] = p->vals[p->n_params] = NULL;
+		return err_oom(p->base.ctx);
+	}
+	p->n_params++;
+	return STRATA_OK;
+}
+
+static bool has_param(const struct pg_conn *p, const char *key)
+{
+	for (size_t i = 0; i < p->n_params; i++)
+		if (strcmp(p->keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* Options of ours, not libpq's: they choose the schema. */
+static bool is_schema_param(const char *key)
+{
+	return strcmp(key, "search_path") == 0 || strcmp(key, "schema") == 0;
+}
+
+/*
+ * libpq keywords from the URL: its parts, then every query option but
+ * ours; a key=value string's pairs as they were given.  What is missing
+ * libpq takes from the PG* environment variables.
+ */
+static int build_params(struct pg_conn *p, const struct strata_url *u)
+{
+	char port[16];
+	int rc = add_param(p, "fallback_application_name", "strata");
+
+	if (!u->conninfo) {
+		if (!rc && u->host)
+			rc = add_param(p, "host", u->host);
+		if (!rc && u->port) {
+			snprintf(port, sizeof(port), "%d", u->port);
+			rc = add_param(p, "port", port);
+		}
+		if (!rc && u->user)
+			rc = add_param(p, "user", u->user);
+		if (!rc && u->password)
+			rc = add_param(p, "password", u->password);
+		if (!rc && u->dbname)
+			rc = add_param(p, "dbname", u->dbname);
+	}
+	for (size_t i = 0; !rc && i < u->n_params; i++) {
+		const struct url_param *q = &u->params[i];
+
+		if (is_schema_param(q->key) ||
+		    (!u->conninfo && strcmp(q->key, "password") == 0))
+			continue;
+		rc = add_param(p, q->key, q->value);
+	}
+	/* Error positions count characters: make them UTF-8 ones. */
+	if (!rc && !has_param(p, "client_encoding") &&
+	    !getenv("PGCLIENTENCODING"))
+		rc = add_param(p, "client_encoding", "UTF8");
+	/* An unreachable host must not hang a deploy for minutes. */
+	if (!rc && !has_param(p, "connect_timeout") &&
+	    !getenv("PGCONNECT_TIMEOUT"))
+		rc = add_param(p, "connect_timeout", "10");
+	return rc;
+}
+
+int pg_open(struct pg_conn *p, PGconn **out)
+{
+	PGconn *db = PQconnectdbParams((const char *const *)p->keys,
+				       (const char *const *)p->vals, 0);
+	int rc;
+
+	*out = NULL;
+	if (!db)
+		return err_oom(p->base.ctx);
+	if (PQstatus(db) != CONNECTION_OK) {
+		char *line = pg_one_line(PQerrorMessage(db));
+		char *masked = line ? url_mask(line) : NULL;
+
+		PQfinish(db);
+		free(line);
+		if (!masked)
+			return err_oom(p->base.ctx);
+		/* libpq's message names host and user, never the password. */
+		rc = err_set(p->base.ctx, STRATA_EIO,
+			     "cannot connect to '%s': %s", p->masked, masked);
+		free(masked);
+		return rc;
+	}
+	PQsetNoticeReceiver(db, notice_receiver, p);
+	*out = db;
+	return STRATA_OK;
+}
+
+/*
+ * The schemas of ?search_path= (or ?schema=), as PostgreSQL reads an
+ * identifier list: comma-separated, unquoted names folded to lower case,
+ * "quoted" ones kept.  Appends them, quoted, to *sql; *first is the first.
+ */
+static int parse_schemas(struct pg_conn *p, const char *list, struct sb *sql,
+			 char **first)
+{
+	const char *s = list;
+	size_t count = 0;
+
+	*first = NULL;
+	while (*s) {
+		struct sb name = SB_INIT;
+		char *n;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '"') {
+			for (s++; *s; s++) {
+				if (*s == '"' && s[1] == '"')
+					s++;
+				else if (*s == '"')
+					break;
+				sb_addc(&name, *s);
+			}
+			if (*s == '"')
+				s++;
+		} else {
+			for (; *s && *s != ','; s++)
+				sb_addc(&name, *s >= 'A' && *s <= 'Z'
+						       ? (char)(*s - 'A' + 'a')
+						       : *s);
+			while (name.len && (name.buf[name.len - 1] == ' ' ||
+					    name.buf[name.len - 1] == '\t'))
+				name.buf[--name.len] = '\0';
+		}
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == ',')
+			s++;
+		else if (*s) { /* text after a quoted name */
+			sb_release(&name);
+			return err_set(p->base.ctx, STRATA_EINVAL,
+				       "bad search_path '%s' in URL '%s'", list,
+				       p->masked);
+		}
+		if (!name.len) {
+			sb_release(&name);
+			continue;
+		}
+		if (count++)
+			sb_adds(sql, ", ");
+		add_ident(sql, name.buf);
+		n = sb_detach(&name);
+		if (!n)
+			return err_oom(p->base.ctx);
+		if (!*first)
+			*first = n;
+		else
+			free(n);
+	}
+	if (!*first)
+		return err_set(p->base.ctx, STRATA_EINVAL,
+			       "empty search_path in URL '%s'", p->masked);
+	return STRATA_OK;
+}
+
+static int row_strings(struct pg_conn *p, PGresult *r, char **a, char **b)
+{
+	*a = *b = NULL;
+	if (PQntuples(r) < 1)
+		return STRATA_OK;
+	if (!PQgetisnull(r, 0, 0) && !(*a = strdup(PQgetvalue(r, 0, 0))))
+		return err_oom(p->base.ctx);
+	if (!PQgetisnull(r, 0, 1) && !(*b = strdup(PQgetvalue(r, 0, 1))))
+		return err_oom(p->base.ctx);
+	return STRATA_OK;
+}
+
+/*
+ * Quiet the server, choose the schema: created when missing if we may
+ * create (a read, such as status, creates nothing), then first in the
+ * search_path, so tracking tables and migrations land there.
+ */
+static int setup_session(struct pg_conn *p, const struct strata_url *u,
+			 enum connect_mode mode)
+{
+	const char *list = url_param(u, "search_path");
+	struct sb sql = SB_INIT;
+	char *chosen = NULL, *current = NULL;
+	PGresult *r = NULL;
+	int rc;
+
+	if (!list)
+		list = url_param(u, "schema");
+	sb_adds(&sql, "SET client_min_messages = warning");
+	/*
+	 * A runner killed mid-migration: its server session notices within a
+	 * second, not when the statement ends, and rolls back (PostgreSQL 14+).
+	 */
+	if (PQserverVersion(p->db) >= 140000)
+		sb_adds(&sql, "; SET client_connection_check_interval = 1000");
+	if (list) {
+		sb_adds(&sql, "; SET search_path = ");
+		rc = parse_schemas(p, list, &sql, &chosen);
+		if (rc) {
+			sb_release(&sql);
+			return rc;
+		}
+	}
+	rc = sql.failed ? err_oom(p->base.ctx) : exec_simple(p, p->db, sql.buf);
+	sb_release(&sql);
+	if (!rc && chosen && mode == CONNECT_CREATE) {
+		const char *v[1] = { chosen };
+
+		rc = pg_exec_params(p, p->db,
+				    "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+				    1, v, &r);
+		if (!rc && PQntuples(r) == 0) {
+			struct sb create = SB_INIT;
+
+			sb_adds(&create, "CREATE SCHEMA IF NOT EXISTS ");
+			add_ident(&create, chosen);
+			rc = create.failed ? err_oom(p->base.ctx)
+					   : exec_simple(p, p->db, create.buf);
+			sb_release(&create);
+			/* Another runner made it first: that will do. */
+			if (rc == STRATA_ESQL &&
+			    (strstr(strata_errmsg(p->base.ctx), "42P06") ||
+			     strstr(strata_errmsg(p->base.ctx), "23505"))) {
+				err_clear(p->base.ctx);
+				rc = STRATA_OK;
+			}
+		}
+		PQclear(r);
+		r = NULL;
+	}
+	if (!rc)
+		rc = pg_exec_params(p, p->db,
+				    "SELECT current_database(), current_schema()",
+				    0, NULL, &r);
+	if (!rc)
+		rc = row_strings(p, r, &p->dbname, &current);
+	PQclear(r);
+	if (!rc) {
+		p->schema = chosen ? chosen : current ? current : strdup("public");
+		if (chosen)
+			free(current);
+		chosen = NULL;
+		if (!p->schema || !p->dbname)
+			rc = err_oom(p->base.ctx);
+	}
+	free(chosen);
+	return rc;
+}
+
+static void pg_close(struct engine_conn *c)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+
+	if (!p)
+		return;
+	pg_unlock(c);
+	PQfinish(p->db);
+	for (size_t i = 0; i < p->n_params; i++) {
+		free(p->keys[i]);
+		free(p->vals[i]);
+	}
+	free(p->keys);
+	free(p->vals);
+	free(p->masked);
+	free(p->dbname);
+	free(p->schema);
+	free(p);
+}
+
+static int pg_exists(strata *ctx, const struct strata_url *url, bool *out)
+{
+	(void)ctx;
+	(void)url;
+	*out = true; /* a server: connecting tells the rest */
+	return STRATA_OK;
+}
+
+static int pg_connect(struct engine_conn **out, strata *ctx,
+		      const struct strata_url *url, enum connect_mode mode)
+{
+	struct pg_conn *p = calloc(1, sizeof(*p));
+	int rc;
+
+	*out = NULL;
+	if (!p)
+		return err_oom(ctx);
+	p->base.ctx = ctx;
+	p->base.eng = &engine_postgres;
+	p->masked = strdup(url->masked ? url->masked : "postgres://");
+	if (!p->masked) {
+		pg_close(&p->base);
+		return err_oom(ctx);
+	}
+	rc = build_params(p, url);
+	if (!rc)
+		rc = pg_open(p, &p->db);
+	if (!rc) {
+		const char *enc = PQparameterStatus(p->db, "client_encoding");
+
+		p->utf8 = enc && strcmp(enc, "UTF8") == 0;
+		rc = setup_session(p, url, mode);
+	}
+	if (rc) {
+		pg_close(&p->base);
+		return rc;
+	}
+	*out = &p->base;
+	return STRATA_OK;
+}
+
+/* ---- running bodies ---------------------------------------------------- */
+
+/*
+ * The byte offset in s[0, len) of the 1-based character position 'pos'
+ * that the server reports (characters are UTF-8 sequences here).
+ */
+static size_t char_to_byte(const struct pg_conn *p, const char *s, size_t len,
+			   long pos)
+{
+	size_t i = 0;
+	long chars = 0;
+
+	if (pos <= 1)
+		return 0;
+	if (!p->utf8)
+		return (size_t)(pos - 1) < len ? (size_t)(pos - 1) : len;
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars == pos)
+			return i;
+	}
+	return len;
+}
+
+/*
+ * Send one simple query (one or more statements) and read every result:
+ * *done counts the statements that completed; on failure *err is the
+ * failed result (the caller clears it) or NULL if the connection failed.
+ */
+static int run_query(struct pg_conn *p, const char *sql, long *done,
+		     PGresult **err)
+{
+	PGresult *r;
+	int rc = STRATA_OK;
+
+	*err = NULL;
+	if (!PQsendQuery(p->db, sql))
+		return pg_fail(p, p->db, NULL, NULL);
+	while ((r = PQgetResult(p->db))) {
+		switch (PQresultStatus(r)) {
+		case PGRES_COMMAND_OK:
+		case PGRES_TUPLES_OK:
+			if (!*err)
+				(*done)++;
+			break;
+		case PGRES_EMPTY_QUERY:
+			break;
+		case PGRES_COPY_IN:
+			/* There is no data to send: make the COPY fail. */
+			PQputCopyEnd(p->db, "COPY FROM STDIN is not supported"
+					    " in a migration");
+			break;
+		case PGRES_COPY_OUT: {
+			char *buf;
+
+			while (PQgetCopyData(p->db, &buf, 0) > 0)
+				PQfreemem(buf);
+			break;
+		}
+		default:
+			if (!*err) {
+				*err = r;
+				r = NULL;
+				rc = STRATA_ESQL;
+			}
+		}
+		PQclear(r);
+	}
+	if (!rc && PQstatus(p->db) != CONNECTION_OK)
+		rc = STRATA_EIO;
+	return rc;
+}
+
+/* A statement or body as a C string for libpq. */
+static char *dup_sql(struct pg_conn *p, const char *sql, size_t len)
+{
+	char *s;
+
+	if (memchr(sql, '\0', len)) {
+		err_set(p->base.ctx, STRATA_EINVAL,
+			"the migration holds a NUL byte");
+		return NULL;
+	}
+	s = malloc(len + 1);
+	if (!s) {
+		err_oom(p->base.ctx);
+		return NULL;
+	}
+	memcpy(s, sql, len);
+	s[len] = '\0';
+	return s;
+}
+
+/* Where a failed statement failed: the server's position, or its start. */
+static long error_offset(const struct pg_conn *p, const PGresult *err,
+			 const char *stmt, size_t len, size_t stmt_off)
+{
+	const char *pos =
+		err ? PQresultErrorField(err, PG_DIAG_STATEMENT_POSITION) : NULL;
+
+	if (pos && atol(pos) > 0)
+		return (long)(stmt_off + char_to_byte(p, stmt, len, atol(pos)));
+	return (long)stmt_off;
+}
+
+/* The whole body as one simple query, inside the caller's transaction. */
+static int exec_whole(struct pg_conn *p, const char *sql, size_t len,
+		      struct exec_info *info)
+{
+	char *q = dup_sql(p, sql, len);
+	PGresult *err = NULL;
+	int rc;
+
+	if (!q)
+		return err_code(p->base.ctx);
+	rc = run_query(p, q, &info->statements_done, &err);
+	if (rc) {
+		struct sqlsplit it;
+		struct sqlsplit_stmt st = { 0, 0 };
+		long k = 0;
+
+		/* The statement that failed is the first one not done. */
+		sqlsplit_init(&it, sql, len);
+		while (sqlsplit_next(&it, &st) && k < info->statements_done)
+			k++;
+		info->err_off = error_offset(p, err, sql, len, 0);
+		if (!err || !PQresultErrorField(err, PG_DIAG_STATEMENT_POSITION))
+			info->err_off = (long)st.off;
+		rc = pg_fail(p, p->db, err, NULL);
+	}
+	PQclear(err);
+	free(q);
+	return rc;
+}
+
+/*
+ * One statement at a time, for a no-transaction migration: PostgreSQL
+ * runs a multi-statement string in one implicit transaction, which
+ * CREATE INDEX CONCURRENTLY (and others) refuse.
+ */
+static int exec_each(struct pg_conn *p, const char *sql, size_t len,
+		     struct exec_info *info)
+{
+	struct sqlsplit it;
+	struct sqlsplit_stmt st;
+	int rc = STRATA_OK;
+
+	sqlsplit_init(&it, sql, len);
+	while (!rc && sqlsplit_next(&it, &st)) {
+		char *q = dup_sql(p, sql + st.off, st.len);
+		PGresult *err = NULL;
+		long done = 0;
+
+		if (!q)
+			return err_code(p->base.ctx);
+		rc = run_query(p, q, &done, &err);
+		if (rc) {
+			info->err_off =
+				error_offset(p, err, q, st.len, st.off);
+			rc = pg_fail(p, p->db, err, NULL);
+		} else {
+			info->statements_done++;
+		}
+		PQclear(err);
+		free(q);
+	}
+	return rc;
+}
+
+static int pg_exec(struct engine_conn *c, const char *sql, size_t len,
+		   unsigned flags, struct exec_info *info)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+
+	info->statements_done = 0;
+	info->err_off = -1;
+	if (flags & STRATA_NO_TRANSACTION)
+		return exec_each(p, sql, len, info);
+	return exec_whole(p, sql, len, info);
+}
+
+static int pg_begin(struct engine_conn *c)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+
+	return exec_simple(p, p->db, "BEGIN");
+}
+
+static int pg_commit(struct engine_conn *c)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+	PGresult *r = PQexec(p->db, "COMMIT");
+	int rc = STRATA_OK;
+
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = pg_fail(p, p->db, r, "commit failed");
+	/* COMMIT of a failed transaction "succeeds" as a ROLLBACK. */
+	else if (strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
+		rc = err_set(c->ctx, STRATA_ESQL,
+			     "commit failed: the transaction had been aborted"
+			     " and was rolled back");
+	PQclear(r);
+	return rc;
+}
+
+static int pg_rollback(struct engine_conn *c)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+
+	/* err_set keeps the first message: the migration's own error. */
+	if (PQtransactionStatus(p->db) == PQTRANS_IDLE)
+		return STRATA_OK;
+	return exec_simple(p, p->db, "ROLLBACK");
+}
+
+/* ---- queries with '?' placeholders ------------------------------------- */
+
+/* '?' outside quotes and comments becomes $1, $2, ... */
+static char *numbered(const char *sql)
+{
+	struct sb out = SB_INIT;
+	size_t len = strlen(sql), i = 0, end;
+	int n = 0;
+
+	while (i < len) {
+		int kind = sqlsplit_token(sql, len, i, &end);
+
+		if (kind == SQLSPLIT_OTHER && sql[i] == '?')
+			sb_addf(&out, "$%d", ++n);
+		else
+			sb_add(&out, sql + i, end - i);
+		i = end;
+	}
+	return sb_detach(&out);
+}
+
+#define SMALL 16
+
+static int pg_query(struct engine_conn *c, const char *sql,
+		    const struct sql_param *p, int np, row_fn fn,
+		    void *payload)
+{
+	struct pg_conn *pg = (struct pg_conn *)c;
+	const char *vals_small[SMALL];
+	char nums_small[SMALL][24];
+	const char **vals = vals_small;
+	char(*nums)[24] = nums_small;
+	char *q = numbered(sql);
+	PGresult *r = NULL;
+	int rc = STRATA_OK, ncol = 0;
+
+	if (!q)
+		return err_oom(c->ctx);
+	if (np > SMALL) {
+		vals = malloc((size_t)np * sizeof(*vals));
+		nums = malloc((size_t)np * sizeof(*nums));
+		if (!vals || !nums) {
+			rc = err_oom(c->ctx);
+			goto out;
+		}
+	}
+	for (int i = 0; i < np; i++) {
+		switch (p[i].type) {
+		case P_INT:
+			snprintf(nums[i], sizeof(nums[i]), "%lld",
+				 (long long)p[i].i);
+			vals[i] = nums[i];
+			break;
+		case P_TEXT:
+			vals[i] = p[i].s;
+			break;
+		default:
+			vals[i] = NULL;
+		}
+	}
+	rc = pg_exec_params(pg, pg->db, q, np, vals, &r);
+	if (rc || !fn || PQresultStatus(r) != PGRES_TUPLES_OK)
+		goto out;
+	ncol = PQnfields(r);
+	if (ncol > np && ncol > SMALL) {
+		if (vals != vals_small)
+			free(vals);
+		vals = malloc((size_t)ncol * sizeof(*vals));
+		if (!vals) {
+			rc = err_oom(c->ctx);
+			goto out;
+		}
+	}
+	for (int row = 0; row < PQntuples(r); row++) {
+		for (int i = 0; i < ncol; i++)
+			vals[i] = PQgetisnull(r, row, i)
+					  ? NULL
+					  : PQgetvalue(r, row, i);
+		if (fn(payload, ncol, vals))
+			break;
+	}
+out:
+	PQclear(r);
+	if (vals != vals_small)
+		free(vals);
+	if (nums != nums_small)
+		free(nums);
+	free(q);
+	return rc;
+}
+
+/* ---- tracking tables --------------------------------------------------- */
+
+int pg_tracking_tables(struct pg_conn *p, const char *prefix, bool *mig,
+		       bool *hist)
+{
+	char *lower = pg_prefix_lower(prefix);
+	struct sb m = SB_INIT, h = SB_INIT;
+	PGresult *r = NULL;
+	int rc;
+
+	*mig = *hist = false;
+	sb_addf(&m, "%s_migrations", lower ? lower : "");
+	sb_addf(&h, "%s_history", lower ? lower : "");
+	if (!lower || m.failed || h.failed) {
+		rc = err_oom(p->base.ctx);
+		goto out;
+	}
+	const char *v[3] = { p->schema, m.buf, h.buf };
+	rc = pg_exec_params(p, p->db,
+			    "SELECT c.relname FROM pg_class c"
+			    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+			    " WHERE n.nspname = $1 AND c.relname IN ($2, $3)"
+			    " AND c.relkind IN ('r', 'p')",
+			    3, v, &r);
+	for (int i = 0; !rc && i < PQntuples(r); i++) {
+		if (strcmp(PQgetvalue(r, i, 0), m.buf) == 0)
+			*mig = true;
+		else
+			*hist = true;
+	}
+out:
+	PQclear(r);
+	free(lower);
+	sb_release(&m);
+	sb_release(&h);
+	return rc;
+}
+
+static int pg_tracking_exists(struct engine_conn *c, const char *prefix,
+			      bool *out)
+{
+	bool hist;
+
+	return pg_tracking_tables((struct pg_conn *)c, prefix, out, &hist);
+}
+
+static int pg_tracking_create(struct engine_conn *c, const char *prefix)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+	struct sb sql = SB_INIT;
+	int rc;
+
+	/*
+	 * The prefix is checked to be [A-Za-z0-9_] and written unquoted, as
+	 * track.c writes it.  The columns are those of the SQLite engine;
+	 * times are the same ISO-8601 text.  One simple query: one implicit
+	 * transaction.  The partial index finds running and dirty rows.
+	 */
+	sb_addf(&sql,
+		"CREATE TABLE IF NOT EXISTS %s_migrations (\n"
+		"  version BIGINT PRIMARY KEY,\n"
+		"  name TEXT NOT NULL,\n"
+		"  description TEXT,\n"
+		"  checksum TEXT NOT NULL,\n"
+		"  checksum_algo TEXT NOT NULL,\n"
+		"  applied_at TEXT NOT NULL,\n"
+		"  execution_ms BIGINT NOT NULL,\n"
+		"  applied_by TEXT,\n"
+		"  up_sql TEXT,\n"
+		"  down_sql TEXT\n"
+		");\n"
+		"CREATE TABLE IF NOT EXISTS %s_history (\n"
+		"  id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,\n"
+		"  version BIGINT,\n"
+		"  name TEXT,\n"
+		"  direction TEXT NOT NULL,\n"
+		"  status TEXT NOT NULL,\n"
+		"  started_at TEXT NOT NULL,\n"
+		"  finished_at TEXT,\n"
+		"  execution_ms BIGINT,\n"
+		"  statements_done BIGINT,\n"
+		"  error TEXT,\n"
+		"  backup_path TEXT,\n"
+		"  applied_by TEXT\n"
+		");\n"
+		"CREATE INDEX IF NOT EXISTS %s_history_open ON %s_history (id)"
+		" WHERE status IN ('running', 'dirty');",
+		prefix, prefix, prefix, prefix);
+	rc = sql.failed ? err_oom(c->ctx) : exec_simple(p, p->db, sql.buf);
+	sb_release(&sql);
+	return rc;
+}
+
+static const char *const pg_schemes[] = { "postgres", "postgresql", NULL };
+
+const struct engine engine_postgres = {
+	.name = "postgres",
+	.schemes = pg_schemes,
+	.caps = ENGINE_TXN_DDL,
+	.exists = pg_exists,
+	.connect = pg_connect,
+	.close = pg_close,
+	.exec = pg_exec,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.query = pg_query,
+	.tracking_exists = pg_tracking_exists,
+	.tracking_create = pg_tracking_create,
+	.lock = pg_lock,
+	.unlock = pg_unlock,
+	.attempt_begin = pg_attempt_begin,
+	.attempt_end = pg_attempt_end,
+	.attempt_peek = pg_attempt_peek,
+	.backup = pg_backup,
+	.check = pg_check,
+	.schema_dump = pg_schema_dump,
+};

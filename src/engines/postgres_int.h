@@ -1,0 +1,67 @@
+/* postgres_int.h - the PostgreSQL engine's connection, shared by its files. */
+#ifndef STRATA_POSTGRES_INT_H
+#define STRATA_POSTGRES_INT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+struct pg_conn {
+	struct engine_conn base; /* first: the runner sees only this */
+	PGconn *db;
+	PGconn *lock_db; /* the run lock's own session, or NULL */
+	int64_t lock_key;
+	/* Connection parameters, NULL-terminated, to open lock_db alike. */
+	char **keys, **vals;
+	size_t n_params;
+	char *masked;   /* the URL with its password masked */
+	char *dbname;   /* current_database() */
+	char *schema;   /* where the tracking tables live */
+	bool utf8;      /* client_encoding is UTF8: positions count chars */
+};
+
+/* postgres.c */
+int pg_open(struct pg_conn *p, PGconn **out);
+/*
+ * Record a failed result (or, when res is NULL, the connection's error) as
+ * STRATA_ESQL: "<what>: primary (SQLSTATE x); DETAIL: ...; HINT: ...".
+ */
+int pg_fail(struct pg_conn *p, PGconn *db, const PGresult *res,
+	    const char *what);
+/* One statement with $n params (text) on db; *res is the caller's. */
+int pg_exec_params(struct pg_conn *p, PGconn *db, const char *sql, int n,
+		   const char *const *vals, PGresult **res);
+/* Lowercase copy of the tracking prefix (how PostgreSQL folds it). */
+char *pg_prefix_lower(const char *prefix);
+/* Which of the two tracking tables exist in the schema. */
+int pg_tracking_tables(struct pg_conn *p, const char *prefix, bool *mig,
+		       bool *hist);
+/* A copy of s on one line (newlines become spaces, no trailing space). */
+char *pg_one_line(const char *s);
+
+/* postgres_lock.c */
+int pg_lock(struct engine_conn *c, int timeout_s);
+void pg_unlock(struct engine_conn *c);
+int pg_attempt_begin(struct engine_conn *c, const struct attempt *a,
+		     int64_t *history_id);
+int pg_attempt_end(struct engine_conn *c);
+int pg_attempt_peek(struct engine_conn *c, const char *prefix,
+		    struct attempt *a);
+/* Is the run lock held by another session?  *holder (may be NULL) says who. */
+int pg_lock_held_elsewhere(struct pg_conn *p, const char *prefix, bool *held,
+			   char **holder);
+
+/* postgres_schema.c */
+int pg_schema_dump(struct engine_conn *c, const char *prefix, int format,
+		   char **out);
+
+/* postgres_check.c */
+int pg_check(struct engine_conn *c, const char *prefix,
+	     strata_check_result *out);
+
+/* postgres_backup.c */
+int pg_backup(struct engine_conn *c, const char *path);
+
+#endif

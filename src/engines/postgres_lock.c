@@ -1,0 +1,319 @@
+/*
+ * postgres_lock.c - the run lock of a PostgreSQL database and the record
+ * of an attempt in progress.
+ *
+ * The lock is a session advisory lock on a key derived from the database,
+ * the schema and the table prefix, held on a connection of its own that
+ * never opens a transaction.  A waiter polls pg_try_advisory_lock instead
+ * of blocking in pg_advisory_lock: a blocked call holds a snapshot, and
+ * CREATE INDEX CONCURRENTLY in the holder's migration waits for every
+ * snapshot to go, so the two would wait on each other forever.  The lock
+ * dies with its session, so a killed runner never leaves it behind.
+ *
+ * An attempt is a 'running' history row committed before the migration
+ * starts (with synchronous_commit off for that small transaction); the
+ * runner turns it into 'success' inside the migration's transaction, or
+ * 'failed' after the rollback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctx.h"
+#include "err.h"
+#include "postgres_int.h"
+#include "sb.h"
+#include "util.h"
+
+#define LOCK_POLL_MS 50
+#define HOLDER_TAG "strata lock: "
+
+/* 64-bit FNV-1a of "database/schema/prefix" (prefix folded as PG does). */
+static int64_t lock_key(const struct pg_conn *p, const char *prefix)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *parts[3] = { p->dbname, p->schema, prefix };
+
+	for (int i = 0; i < 3; i++) {
+		for (const char *s = parts[i] ? parts[i] : ""; *s; s++) {
+			char ch = *s;
+
+			if (i == 2 && ch >= 'A' && ch <= 'Z')
+				ch = (char)(ch - 'A' + 'a');
+			h ^= (unsigned char)ch;
+			h *= 1099511628211ULL;
+		}
+		if (i < 2) {
+			h ^= '/';
+			h *= 1099511628211ULL;
+		}
+	}
+	return (int64_t)h;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One boolean from a one-row query. */
+static int query_bool(struct pg_conn *p, PGconn *db, const char *sql, int n,
+		      const char *const *vals, bool *out)
+{
+	PGresult *r;
+	int rc = pg_exec_params(p, db, sql, n, vals, &r);
+
+	*out = !rc && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) &&
+	       PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	return rc;
+}
+
+/*
+ * Who holds the advisory lock on 'key' other than this session's lock
+ * connection: "pid 12 on host" for a strata runner (from the lock
+ * session's application_name), else the backend pid and user.
+ */
+static int holder_of(struct pg_conn *p, PGconn *db, int64_t key, bool *held,
+		     char **holder)
+{
+	char hi[16], lo[16];
+	const char *v[2] = { hi, lo };
+	PGresult *r;
+	int rc;
+
+	*held = false;
+	if (holder)
+		*holder = NULL;
+	snprintf(hi, sizeof(hi), "%lu",
+		 (unsigned long)((uint64_t)key >> 32));
+	snprintf(lo, sizeof(lo), "%lu",
+		 (unsigned long)((uint64_t)key & 0xffffffffu));
+	rc = pg_exec_params(
+		p, db,
+		"SELECT l.pid, a.application_name, a.usename,"
+		" a.client_addr::text, a.backend_start"
+		" FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+		" WHERE l.locktype = 'advisory' AND l.granted"
+		" AND l.database = (SELECT oid FROM pg_database"
+		"  WHERE datname = current_database())"
+		" AND l.classid = $1::oid AND l.objid = $2::oid"
+		" AND l.objsubid = 1 AND l.pid <> pg_backend_pid()"
+		" LIMIT 1",
+		2, v, &r);
+	if (rc)
+		return rc;
+	if (PQntuples(r) > 0) {
+		const char *app = PQgetvalue(r, 0, 1);
+		struct sb sb = SB_INIT;
+
+		*held = true;
+		if (holder) {
+			if (strncmp(app, HOLDER_TAG, strlen(HOLDER_TAG)) == 0)
+				sb_adds(&sb, app + strlen(HOLDER_TAG));
+			else
+				sb_addf(&sb, "PostgreSQL backend pid %s (%s%s%s)",
+					PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2),
+					PQgetisnull(r, 0, 3) ? "" : "@",
+					PQgetvalue(r, 0, 3));
+			if (!PQgetisnull(r, 0, 4))
+				sb_addf(&sb, ", connected since %s",
+					PQgetvalue(r, 0, 4));
+			*holder = sb_detach(&sb);
+			if (!*holder)
+				rc = err_oom(p->base.ctx);
+		}
+	}
+	PQclear(r);
+	return rc;
+}
+
+int pg_lock_held_elsewhere(struct pg_conn *p, const char *prefix, bool *held,
+			   char **holder)
+{
+	int64_t key = lock_key(p, prefix);
+
+	*held = false;
+	if (holder)
+		*holder = NULL;
+	if (p->lock_db && key == p->lock_key)
+		return STRATA_OK; /* ours */
+	return holder_of(p, p->db, key, held, holder);
+}
+
+int pg_lock(struct engine_conn *c, int timeout_s)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+	int64_t deadline = util_ms() + (int64_t)timeout_s * 1000;
+	char key[24], app[64];
+	const char *v[1] = { key };
+	bool got = false;
+	int rc;
+
+	if (p->lock_db)
+		return STRATA_OK;
+	p->lock_key = lock_key(p, c->ctx->table);
+	snprintf(key, sizeof(key), "%lld", (long long)p->lock_key);
+	rc = pg_open(p, &p->lock_db);
+	if (rc)
+		return rc;
+	/* Who holds it, for a runner that times out waiting (63 bytes max). */
+	snprintf(app, sizeof(app), HOLDER_TAG "pid %ld on %s", (long)getpid(),
+		 util_host());
+	const char *a[1] = { app };
+	rc = query_bool(p, p->lock_db,
+			"SELECT set_config('application_name', $1, false)"
+			" IS NOT NULL",
+			1, a, &got);
+	got = false;
+	while (!rc) {
+		rc = query_bool(p, p->lock_db,
+				"SELECT pg_try_advisory_lock($1::bigint)", 1, v,
+				&got);
+		if (rc || got || util_ms() >= deadline)
+			break;
+		sleep_ms(LOCK_POLL_MS);
+	}
+	if (!rc && !got) {
+		char *holder = NULL;
+		bool held;
+
+		holder_of(p, p->lock_db, p->lock_key, &held, &holder);
+		rc = err_set(c->ctx, STRATA_ELOCKED,
+			     "timed out after %d s waiting for the lock on '%s'"
+			     " (held by %s)",
+			     timeout_s, p->masked,
+			     holder ? holder : "another runner");
+		free(holder);
+	}
+	if (rc) {
+		PQfinish(p->lock_db);
+		p->lock_db = NULL;
+	}
+	return rc;
+}
+
+void pg_unlock(struct engine_conn *c)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+	char key[24];
+	const char *v[1] = { key };
+
+	if (!p->lock_db)
+		return;
+	snprintf(key, sizeof(key), "%lld", (long long)p->lock_key);
+	/* Closing the session would release it too; say so explicitly. */
+	PQclear(PQexecParams(p->lock_db, "SELECT pg_advisory_unlock($1::bigint)",
+			     1, NULL, v, NULL, NULL, 0));
+	PQfinish(p->lock_db);
+	p->lock_db = NULL;
+}
+
+int pg_attempt_begin(struct engine_conn *c, const struct attempt *a,
+		     int64_t *history_id)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+	struct sb sql = SB_INIT;
+	char version[24];
+	PGresult *r = NULL;
+	int rc;
+
+	*history_id = -1;
+	snprintf(version, sizeof(version), "%lld", (long long)a->version);
+	const char *v[5] = {
+		version,
+		a->name,
+		a->direction == STRATA_DOWN ? "down" : "up",
+		a->started_at,
+		util_user_host(),
+	};
+	/*
+	 * One statement, one round trip: its own transaction, whose commit
+	 * waits for no disk flush.  set_config(..., true) lasts until that
+	 * commit, which reads it; the WHERE makes sure it runs first.
+	 */
+	sb_addf(&sql,
+		"INSERT INTO %s_history (version, name, direction, status,"
+		" started_at, applied_by)"
+		" SELECT $1::bigint, $2::text, $3::text, 'running', $4::text,"
+		" $5::text"
+		" WHERE set_config('synchronous_commit', 'off', true)"
+		" IS NOT NULL RETURNING id",
+		c->ctx->table);
+	if (sql.failed)
+		return err_oom(c->ctx);
+	rc = pg_exec_params(p, p->db, sql.buf, 5, v, &r);
+	if (!rc && PQntuples(r) == 1)
+		*history_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	else if (!rc)
+		rc = err_set(c->ctx, STRATA_ESQL,
+			     "cannot record the attempt: no history id");
+	PQclear(r);
+	sb_release(&sql);
+	return rc;
+}
+
+int pg_attempt_end(struct engine_conn *c)
+{
+	(void)c; /* the runner finished the row itself */
+	return STRATA_OK;
+}
+
+static char *dup_value(PGresult *r, int col, bool *oom)
+{
+	char *s;
+
+	if (PQgetisnull(r, 0, col))
+		return NULL;
+	if (!(s = strdup(PQgetvalue(r, 0, col))))
+		*oom = true;
+	return s;
+}
+
+int pg_attempt_peek(struct engine_conn *c, const char *prefix,
+		    struct attempt *a)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+	struct sb sql = SB_INIT;
+	bool mig, hist, oom = false;
+	PGresult *r = NULL;
+	int rc;
+
+	attempt_release(a);
+	rc = pg_tracking_tables(p, prefix, &mig, &hist);
+	if (rc || !hist)
+		return rc;
+	sb_addf(&sql,
+		"SELECT id, version, name, direction, started_at"
+		" FROM %s_history WHERE status = 'running'"
+		" ORDER BY id DESC LIMIT 1",
+		prefix);
+	if (sql.failed)
+		return err_oom(c->ctx);
+	rc = pg_exec_params(p, p->db, sql.buf, 0, NULL, &r);
+	sb_release(&sql);
+	if (rc || PQntuples(r) == 0)
+		goto out;
+	a->present = true;
+	a->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	a->version = PQgetisnull(r, 0, 1)
+			     ? -1
+			     : strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	a->name = dup_value(r, 2, &oom);
+	a->direction = strcmp(PQgetvalue(r, 0, 3), "down") == 0 ? STRATA_DOWN
+								 : STRATA_UP;
+	a->started_at = dup_value(r, 4, &oom);
+	if (oom) {
+		rc = err_oom(c->ctx);
+		goto out;
+	}
+	/* Held by us: the row is a dead runner's.  By another: it runs. */
+	rc = pg_lock_held_elsewhere(p, prefix, &a->alive, &a->holder);
+out:
+	PQclear(r);
+	return rc;
+}
