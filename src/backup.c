@@ -206,29 +206,43 @@ static void prune(strata *ctx, const char *dir)
 	found_free(list, n);
 }
 
-/* A name not yet taken: "<base>.<stamp>[-N].v<version><ext>". */
-static char *free_name(const strata *ctx, const char *dir, int64_t version)
+/* Is a backup with this stamp and suffix there already, at any version? */
+static bool stamp_taken(const struct found *list, size_t n, const char *stamp,
+			int suffix)
 {
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i].stamp, stamp) && list[i].suffix == suffix)
+			return true;
+	return false;
+}
+
+/*
+ * A name whose stamp and suffix no other backup has, whatever its version,
+ * so that names sort in the order the backups were taken:
+ * "<base>.<stamp>[-N].v<version><ext>".
+ */
+static char *free_name(strata *ctx, const char *dir, int64_t version)
+{
+	struct found *list = NULL;
+	struct sb path = SB_INIT;
 	char stamp[20];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t n = 0;
+	int suffix = 1;
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	for (int i = 1; i < 1000; i++) {
-		struct sb path = SB_INIT;
-		struct stat st;
-		sb_addf(&path, "%s/%s.%s", dir, base_name(ctx), stamp);
-		if (i > 1)
-			sb_addf(&path, "-%d", i);
-		sb_addf(&path, ".v%lld%s", (long long)version, extension(ctx));
-		if (path.failed)
-			return NULL;
-		if (stat(path.buf, &st) != 0)
-			return sb_detach(&path);
-		sb_release(&path);
-	}
-	return NULL;
+	if (scan(ctx, dir, &list, &n))
+		return NULL;
+	while (stamp_taken(list, n, stamp, suffix))
+		suffix++;
+	found_free(list, n);
+	sb_addf(&path, "%s/%s.%s", dir, base_name(ctx), stamp);
+	if (suffix > 1)
+		sb_addf(&path, "-%d", suffix);
+	sb_addf(&path, ".v%lld%s", (long long)version, extension(ctx));
+	return sb_detach(&path);
 }
 
 /* Copy into 'final' through a temporary name, so a partial file never shows. */

@@ -80,10 +80,6 @@ int strata_stamp(strata *ctx, int64_t version, strata_run **out)
 	*out = calloc(1, sizeof(**out));
 	if (!*out)
 		return err_oom(ctx);
-	if (!source_find(&ctx->src, version))
-		return err_set(ctx, STRATA_ENOTFOUND,
-			       "no migration with version %lld",
-			       (long long)version);
 	rc = session_open(ctx, &s, SESSION_WRITE);
 	if (!rc)
 		rc = session_ensure_tables(&s);

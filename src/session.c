@@ -121,6 +121,8 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 		s->locked = true;
 	}
 	rc = s->e->tracking_exists(s->c, ctx->table, &s->tables);
+	if (rc)
+		err_prefix(ctx, "cannot read database '%s': ", ctx->url.masked);
 	if (!rc && s->tables)
 		rc = track_read_applied(s->c, ctx->table, &s->al);
 	if (!rc && s->locked)

@@ -272,8 +272,6 @@ static void test_api_refusals(void **state)
 			 STRATA_EIRREVERSIBLE);
 	assert_non_null(strstr(strata_errmsg(ctx), "001_a.sql"));
 	strata_run_free(run);
-	assert_int_equal(strata_stamp(ctx, 42, &run), STRATA_ENOTFOUND);
-	strata_run_free(run);
 	assert_int_equal(strata_unstamp(ctx, 2), STRATA_ENOTFOUND);
 	strata_close(ctx);
 

@@ -1,0 +1,127 @@
+/* cli.h - what the files of the strata command-line tool share. */
+#ifndef STRATA_CLI_H
+#define STRATA_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "strata.h"
+
+/* Exit codes (SPEC.md section 4). */
+enum {
+	CLI_OK = 0,
+	CLI_FAIL = 1,    /* a migration, validation or database error */
+	CLI_USAGE = 2,   /* bad usage or bad input */
+	CLI_PENDING = 3, /* 'status --exit-code' with pending migrations */
+};
+
+/* What main() does for a command before calling it. */
+#define CMD_NO_CTX    0x1u /* no context at all (help) */
+#define CMD_NEEDS_DB  0x2u /* set the database URL */
+#define CMD_NEEDS_DIR 0x4u /* read the migrations folder */
+
+struct cli;
+struct opt_spec;
+
+struct cmd {
+	const char *name;
+	int (*run)(struct cli *cli);
+	unsigned flags;              /* CMD_* */
+	int min_args, max_args;      /* positional arguments; -1: no limit */
+	const char *args;            /* usage: "NAME", "[VERSION]" */
+	const char *summary;         /* one line for 'strata help' */
+	const char *details;         /* more for 'strata help CMD', or NULL */
+	const struct opt_spec *opts; /* the command's own options */
+};
+
+/* The versions of the migration files and their digit counts. */
+struct vwidth {
+	int64_t version;
+	int width;
+};
+
+struct cli {
+	/* Settings as given by flags (NULL: not given). */
+	const char *opt_url, *opt_dir, *opt_table, *opt_backup_dir;
+	const char *opt_keep_backups, *opt_lock_timeout;
+
+	/* Settings resolved: flag > environment > .env > default. */
+	const char *url;
+	const char *dir;
+	const char *table;
+	const char *backup_dir; /* NULL: the library's default */
+	int keep_backups;       /* -1: the library's default */
+	int lock_timeout;       /* -1: the library's default */
+
+	/* Global flags. */
+	bool json, quiet, verbose, no_color, no_backup, backup;
+	bool help, version;
+
+	/* The command's own options. */
+	bool dry_run, allow_out_of_order, ignore_checksums, exit_code;
+	bool timestamp, delete, yes;
+	int steps;          /* down --steps; 0 when not given */
+	const char *format; /* schema --format; NULL when not given */
+	const char *output; /* backup/recover/embed --output */
+	const char *symbol; /* embed --symbol */
+
+	const struct cmd *cmd;
+	int argc; /* positional arguments after the command name */
+	char **argv;
+	strata *ctx;
+
+	/* The error main() prints, once. */
+	char *err_msg;
+	char *err_loc; /* where the library raised it, or NULL */
+	int err_code;
+	bool json_done; /* the command printed its JSON object */
+
+	/* Digit counts of the migration files, read on first use. */
+	bool widths_loaded;
+	struct vwidth *widths;
+	size_t n_widths;
+	int default_width;
+};
+
+/*
+ * Record the library's last error (strata_errmsg) as the one main()
+ * prints.  Returns the exit code for 'rc': 2 for STRATA_EINVAL, else 1.
+ */
+int cli_lib_error(struct cli *cli, int rc);
+/* The same with a chosen exit code. */
+int cli_lib_error_as(struct cli *cli, int code);
+/* Record our own error message; returns 'code'. */
+int cli_error(struct cli *cli, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A usage error: adds "(see 'strata help CMD')"; returns CLI_USAGE. */
+int cli_usage(struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Read a version argument: a non-negative integer.  On failure records a
+ * usage error and returns false.
+ */
+bool cli_parse_version(struct cli *cli, const char *s, int64_t *out);
+/* A non-negative integer that fits an int; false when it does not. */
+bool cli_parse_count(const char *s, int *out);
+
+/* The commands, one function each. */
+int cmd_init(struct cli *cli);
+int cmd_new(struct cli *cli);
+int cmd_status(struct cli *cli);
+int cmd_up(struct cli *cli);
+int cmd_down(struct cli *cli);
+int cmd_redo(struct cli *cli);
+int cmd_history(struct cli *cli);
+int cmd_validate(struct cli *cli);
+int cmd_stamp(struct cli *cli);
+int cmd_repair(struct cli *cli);
+int cmd_schema(struct cli *cli);
+int cmd_help(struct cli *cli);
+int cmd_backup(struct cli *cli);
+int cmd_restore(struct cli *cli);
+int cmd_check(struct cli *cli);
+int cmd_recover(struct cli *cli);
+int cmd_embed(struct cli *cli);
+
+#endif
