@@ -54,13 +54,19 @@ lib: $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/strata.pc
 deps:
 	@sh scripts/deps.sh
 
+# 'make V=1' shows the whole commands.
+ifneq ($(V),1)
+Q = @
+SAY = @echo "  $(1)	$@";
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call SAY,CC)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libstrata-internal.a: $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call SAY,AR)$(AR) rcs $@ $^
 
 # The installed static library is one relocatable object whose hidden
 # symbols are made local, so short internal names cannot clash with an
@@ -82,11 +88,11 @@ $(BUILD)/strata.pc: strata.pc.in Makefile
 	    -e 's|@REQUIRES@|$(PKGS)|g' strata.pc.in > $@
 
 $(BIN): $(CLI_OBJ) $(BUILD)/libstrata-internal.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libstrata-internal.a $(PKG_LIBS) $(LDFLAGS)
+	$(call SAY,LINK)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libstrata-internal.a $(PKG_LIBS) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libstrata-internal.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) $(ALL_CFLAGS) \
+	$(call SAY,LINK)$(CC) $(ALL_CPPFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) $(ALL_CFLAGS) \
 		-o $@ $< $(BUILD)/libstrata-internal.a $(PKG_LIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka) $(LDFLAGS)
 

@@ -88,11 +88,10 @@ int cmd_restore(struct cli *cli)
 		rc = out_json(cli, json_pack("{s:o,s:o}", "restored",
 					     jstr(cli->argv[0]), "backup",
 					     jstr(backup)));
-	else {
-		if (backup)
-			printf("backup: %s\n", backup);
-		printf("restored %s\n", cli->argv[0]);
-	}
+	else
+		printf("restored %s%s%s\n", cli->argv[0],
+		       backup ? "; the database before it is in " : "",
+		       backup ? backup : "");
 	strata_free(backup);
 	return rc;
 }

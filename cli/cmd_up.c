@@ -196,9 +196,7 @@ static void run_text(struct cli *cli, const char *what, const strata_run *run)
 			       : "schema is up to date");
 		return;
 	}
-	if (run->backup)
-		printf("backup: %s\n", run->backup);
-	printf("%s: ", what);
+	printf("%s: ", what); /* the backup line came first, from the log */
 	if (!strcmp(what, "up"))
 		printf("%zu applied", n_up);
 	else if (!strcmp(what, "down"))

@@ -15,4 +15,4 @@ echo
 echo "\$ strata --url sqlite:hw.db status"
 "$BIN" --url sqlite:hw.db status
 echo
-echo "(the database is $DEMO/hw.db; its backups are in $DEMO/backups/)"
+echo "(the database is $DEMO/hw.db: try 'cd $DEMO && ../strata -u sqlite:hw.db down')"

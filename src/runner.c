@@ -337,6 +337,8 @@ static int run_jobs(struct run *r, const struct job *jobs, size_t n,
 	if (backup_wanted(&r->s, flags)) {
 		rc = backup_take(&r->s, &backup);
 		r->res->backup = backup;
+		if (!rc)
+			log_msg(r->s.ctx, STRATA_LOG_INFO, "backup: %s", backup);
 	}
 	if (!rc)
 		rc = session_ensure_tables(&r->s);

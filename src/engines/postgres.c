@@ -64,8 +64,7 @@ static void add_ident(struct sb *sb, const char *name)
 int pg_fail(struct pg_conn *p, PGconn *db, const PGresult *res,
 	    const char *what)
 {
-	const char *primary = NULL, *state = NULL, *detail = NULL,
-		   *hint = NULL;
+	const char *primary = NULL, *state = NULL, *detail = NULL, *hint = NULL;
 	struct sb msg = SB_INIT;
 	char *line, *masked;
 	int rc;
@@ -94,9 +93,10 @@ int pg_fail(struct pg_conn *p, PGconn *db, const PGresult *res,
 	if (hint)
 		sb_addf(&msg, "; HINT: %s", hint);
 	else if (state && strcmp(state, "25001") == 0)
-		sb_adds(&msg, "; HINT: run this migration outside a transaction:"
-			      " add the line '-- strata:no-transaction' at the"
-			      " top of its file");
+		sb_adds(&msg,
+			"; HINT: run this migration outside a transaction:"
+			" add the line '-- strata:no-transaction' at the"
+			" top of its file");
 	line = msg.failed ? NULL : pg_one_line(msg.buf);
 	sb_release(&msg);
 	masked = line ? url_mask(line) : NULL;
@@ -381,9 +381,10 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 	if (!rc && chosen && mode == CONNECT_CREATE) {
 		const char *v[1] = { chosen };
 
-		rc = pg_exec_params(p, p->db,
-				    "SELECT 1 FROM pg_namespace WHERE nspname = $1",
-				    1, v, &r);
+		rc = pg_exec_params(
+			p, p->db,
+			"SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, v,
+			&r);
 		if (!rc && PQntuples(r) == 0) {
 			struct sb create = SB_INIT;
 
@@ -404,14 +405,16 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 		r = NULL;
 	}
 	if (!rc)
-		rc = pg_exec_params(p, p->db,
-				    "SELECT current_database(), current_schema()",
-				    0, NULL, &r);
+		rc = pg_exec_params(
+			p, p->db, "SELECT current_database(), current_schema()",
+			0, NULL, &r);
 	if (!rc)
 		rc = row_strings(p, r, &p->dbname, &current);
 	PQclear(r);
 	if (!rc) {
-		p->schema = chosen ? chosen : current ? current : strdup("public");
+		p->schema = chosen    ? chosen
+			    : current ? current
+				      : strdup("public");
 		if (chosen)
 			free(current);
 		chosen = NULL;
@@ -527,8 +530,7 @@ static int run_query(struct pg_conn *p, const char *sql, long *done,
 			if (!*err)
 				(*done)++;
 			break;
-		case PGRES_EMPTY_QUERY:
-			break;
+		case PGRES_EMPTY_QUERY: break;
 		case PGRES_COPY_IN:
 			/* There is no data to send: make the COPY fail. */
 			PQputCopyEnd(p->db, "COPY FROM STDIN is not supported"
@@ -580,7 +582,8 @@ static long error_offset(const struct pg_conn *p, const PGresult *err,
 			 const char *stmt, size_t len, size_t stmt_off)
 {
 	const char *pos =
-		err ? PQresultErrorField(err, PG_DIAG_STATEMENT_POSITION) : NULL;
+		err ? PQresultErrorField(err, PG_DIAG_STATEMENT_POSITION)
+		    : NULL;
 
 	if (pos && atol(pos) > 0)
 		return (long)(stmt_off + char_to_byte(p, stmt, len, atol(pos)));
@@ -608,7 +611,8 @@ static int exec_whole(struct pg_conn *p, const char *sql, size_t len,
 		while (sqlsplit_next(&it, &st) && k < info->statements_done)
 			k++;
 		info->err_off = error_offset(p, err, sql, len, 0);
-		if (!err || !PQresultErrorField(err, PG_DIAG_STATEMENT_POSITION))
+		if (!err ||
+		    !PQresultErrorField(err, PG_DIAG_STATEMENT_POSITION))
 			info->err_off = (long)st.off;
 		rc = pg_fail(p, p->db, err, NULL);
 	}
@@ -639,8 +643,7 @@ static int exec_each(struct pg_conn *p, const char *sql, size_t len,
 			return err_code(p->base.ctx);
 		rc = run_query(p, q, &done, &err);
 		if (rc) {
-			info->err_off =
-				error_offset(p, err, q, st.len, st.off);
+			info->err_off = error_offset(p, err, q, st.len, st.off);
 			rc = pg_fail(p, p->db, err, NULL);
 		} else {
 			info->statements_done++;
@@ -721,8 +724,7 @@ static char *numbered(const char *sql)
 #define SMALL 16
 
 static int pg_query(struct engine_conn *c, const char *sql,
-		    const struct sql_param *p, int np, row_fn fn,
-		    void *payload)
+		    const struct sql_param *p, int np, row_fn fn, void *payload)
 {
 	struct pg_conn *pg = (struct pg_conn *)c;
 	const char *vals_small[SMALL];
@@ -750,11 +752,8 @@ static int pg_query(struct engine_conn *c, const char *sql,
 				 (long long)p[i].i);
 			vals[i] = nums[i];
 			break;
-		case P_TEXT:
-			vals[i] = p[i].s;
-			break;
-		default:
-			vals[i] = NULL;
+		case P_TEXT: vals[i] = p[i].s; break;
+		default: vals[i] = NULL;
 		}
 	}
 	rc = pg_exec_params(pg, pg->db, q, np, vals, &r);

@@ -130,9 +130,10 @@ int pg_backup(struct engine_conn *c, const char *path)
 			     err == ENOENT ? STRATA_EUNSUPPORTED : STRATA_EIO,
 			     err == ENOENT ? "pg_dump is not installed: %s"
 					   : "cannot run pg_dump: %s",
-			     err == ENOENT ? "install the PostgreSQL client"
-					     " programs, or run without --backup"
-					   : strerror(err));
+			     err == ENOENT
+				     ? "install the PostgreSQL client"
+				       " programs, or run without --backup"
+				     : strerror(err));
 		goto fail;
 	}
 	while ((got = read(pipefd[0], buf, sizeof(buf))) != 0) {

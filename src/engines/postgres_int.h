@@ -16,10 +16,10 @@ struct pg_conn {
 	/* Connection parameters, NULL-terminated, to open lock_db alike. */
 	char **keys, **vals;
 	size_t n_params;
-	char *masked;   /* the URL with its password masked */
-	char *dbname;   /* current_database() */
-	char *schema;   /* where the tracking tables live */
-	bool utf8;      /* client_encoding is UTF8: positions count chars */
+	char *masked; /* the URL with its password masked */
+	char *dbname; /* current_database() */
+	char *schema; /* where the tracking tables live */
+	bool utf8;    /* client_encoding is UTF8: positions count chars */
 };
 
 /* postgres.c */

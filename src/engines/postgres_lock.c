@@ -28,7 +28,7 @@
 #include "util.h"
 
 #define LOCK_POLL_MS 50
-#define HOLDER_TAG "strata lock: "
+#define HOLDER_TAG   "strata lock: "
 
 /* 64-bit FNV-1a of "database/schema/prefix" (prefix folded as PG does). */
 static int64_t lock_key(const struct pg_conn *p, const char *prefix)
@@ -89,8 +89,7 @@ static int holder_of(struct pg_conn *p, PGconn *db, int64_t key, bool *held,
 	*held = false;
 	if (holder)
 		*holder = NULL;
-	snprintf(hi, sizeof(hi), "%lu",
-		 (unsigned long)((uint64_t)key >> 32));
+	snprintf(hi, sizeof(hi), "%lu", (unsigned long)((uint64_t)key >> 32));
 	snprintf(lo, sizeof(lo), "%lu",
 		 (unsigned long)((uint64_t)key & 0xffffffffu));
 	rc = pg_exec_params(
@@ -116,8 +115,10 @@ static int holder_of(struct pg_conn *p, PGconn *db, int64_t key, bool *held,
 			if (strncmp(app, HOLDER_TAG, strlen(HOLDER_TAG)) == 0)
 				sb_adds(&sb, app + strlen(HOLDER_TAG));
 			else
-				sb_addf(&sb, "PostgreSQL backend pid %s (%s%s%s)",
-					PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 2),
+				sb_addf(&sb,
+					"PostgreSQL backend pid %s (%s%s%s)",
+					PQgetvalue(r, 0, 0),
+					PQgetvalue(r, 0, 2),
 					PQgetisnull(r, 0, 3) ? "" : "@",
 					PQgetvalue(r, 0, 3));
 			if (!PQgetisnull(r, 0, 4))
@@ -207,8 +208,9 @@ void pg_unlock(struct engine_conn *c)
 		return;
 	snprintf(key, sizeof(key), "%lld", (long long)p->lock_key);
 	/* Closing the session would release it too; say so explicitly. */
-	PQclear(PQexecParams(p->lock_db, "SELECT pg_advisory_unlock($1::bigint)",
-			     1, NULL, v, NULL, NULL, 0));
+	PQclear(PQexecParams(p->lock_db,
+			     "SELECT pg_advisory_unlock($1::bigint)", 1, NULL,
+			     v, NULL, NULL, 0));
 	PQfinish(p->lock_db);
 	p->lock_db = NULL;
 }
@@ -305,7 +307,7 @@ int pg_attempt_peek(struct engine_conn *c, const char *prefix,
 			     : strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 	a->name = dup_value(r, 2, &oom);
 	a->direction = strcmp(PQgetvalue(r, 0, 3), "down") == 0 ? STRATA_DOWN
-								 : STRATA_UP;
+								: STRATA_UP;
 	a->started_at = dup_value(r, 4, &oom);
 	if (oom) {
 		rc = err_oom(c->ctx);

@@ -15,7 +15,7 @@
 #include "sb.h"
 
 /* $1 the schema, $2 and $3 the tracking tables. */
-#define NOT_EXTENSION(cls, oid)                                         \
+#define NOT_EXTENSION(cls, oid)                                              \
 	" AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '" cls \
 	"'::regclass AND e.objid = " oid " AND e.deptype = 'e')"
 
@@ -25,8 +25,8 @@ static const char tables_sql[] =
 	" FROM pg_class c"
 	" JOIN pg_namespace n ON n.oid = c.relnamespace"
 	" WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')"
-	" AND c.relname NOT IN ($2, $3)" NOT_EXTENSION("pg_class", "c.oid")
-	" ORDER BY c.relname";
+	" AND c.relname NOT IN ($2, $3)" NOT_EXTENSION(
+		"pg_class", "c.oid") " ORDER BY c.relname";
 
 static const char columns_sql[] =
 	"SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),"
@@ -101,15 +101,15 @@ static const char indexes_sql[] =
 	/* Those of PRIMARY KEY and UNIQUE constraints come with them. */
 	" AND NOT EXISTS (SELECT 1 FROM pg_constraint k"
 	"  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid"
-	"  AND k.contype IN ('p', 'u', 'x'))" NOT_EXTENSION("pg_class", "ct.oid")
-	" ORDER BY ci.relname";
+	"  AND k.contype IN ('p', 'u', 'x'))" NOT_EXTENSION(
+		"pg_class", "ct.oid") " ORDER BY ci.relname";
 
 static const char views_sql[] =
 	"SELECT c.relname, c.relkind, pg_get_viewdef(c.oid, true)"
 	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 	" WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')"
-	" AND c.relname NOT IN ($2, $3)" NOT_EXTENSION("pg_class", "c.oid")
-	" ORDER BY c.relname";
+	" AND c.relname NOT IN ($2, $3)" NOT_EXTENSION(
+		"pg_class", "c.oid") " ORDER BY c.relname";
 
 static const char functions_sql[] =
 	"SELECT p.proname, pg_get_function_identity_arguments(p.oid),"
@@ -117,8 +117,8 @@ static const char functions_sql[] =
 	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
 	" WHERE n.nspname = $1 AND p.prokind IN ('f', 'p')"
 	/* Every query takes the same three parameters. */
-	" AND $2::text IS NOT NULL AND $3::text IS NOT NULL" NOT_EXTENSION("pg_proc", "p.oid")
-	" ORDER BY 1, 2";
+	" AND $2::text IS NOT NULL AND $3::text IS NOT NULL" NOT_EXTENSION(
+		"pg_proc", "p.oid") " ORDER BY 1, 2";
 
 static const char triggers_sql[] =
 	"SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid, true)"
@@ -208,7 +208,8 @@ static int read_tables(struct dump *d)
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
 		json_t *t = json_object();
 
-		json_object_set_new(t, "name", json_string(PQgetvalue(r, i, 0)));
+		json_object_set_new(t, "name",
+				    json_string(PQgetvalue(r, i, 0)));
 		json_object_set_new(t, "partition_by", jval(r, i, 2));
 		json_object_set_new(t, "columns", json_array());
 		json_object_set_new(t, "constraints", json_array());
@@ -229,18 +230,22 @@ static int read_tables(struct dump *d)
 
 		if (!t)
 			continue; /* an extension's table */
-		json_object_set_new(col, "name", json_string(PQgetvalue(r, i, 1)));
-		json_object_set_new(col, "type", json_string(PQgetvalue(r, i, 2)));
-		json_object_set_new(col, "not_null",
-				    json_integer(PQgetvalue(r, i, 3)[0] == 't'));
+		json_object_set_new(col, "name",
+				    json_string(PQgetvalue(r, i, 1)));
+		json_object_set_new(col, "type",
+				    json_string(PQgetvalue(r, i, 2)));
+		json_object_set_new(
+			col, "not_null",
+			json_integer(PQgetvalue(r, i, 3)[0] == 't'));
 		json_object_set_new(col, "default",
 				    generated[0] ? json_null() : jval(r, i, 4));
 		json_object_set_new(col, "primary_key",
 				    json_integer(atoi(PQgetvalue(r, i, 7))));
 		json_object_set_new(col, "identity",
-				    identity[0] == 'a'   ? json_string("always")
-				    : identity[0] == 'd' ? json_string("by default")
-							 : json_null());
+				    identity[0] == 'a' ? json_string("always")
+				    : identity[0] == 'd'
+					    ? json_string("by default")
+					    : json_null());
 		json_object_set_new(col, "generated",
 				    generated[0] ? jval(r, i, 4) : json_null());
 		json_array_append_new(json_object_get(t, "columns"), col);
@@ -259,13 +264,15 @@ static int read_tables(struct dump *d)
 			json_decref(k);
 			continue;
 		}
-		json_object_set_new(k, "name", json_string(PQgetvalue(r, i, 1)));
+		json_object_set_new(k, "name",
+				    json_string(PQgetvalue(r, i, 1)));
 		json_object_set_new(k, "type",
 				    json_string(type[0] == 'p'   ? "primary key"
 						: type[0] == 'u' ? "unique"
 						: type[0] == 'c' ? "check"
-						: type[0] == 'x' ? "exclude"
-								 : "foreign key"));
+						: type[0] == 'x'
+							? "exclude"
+							: "foreign key"));
 		json_object_set_new(k, "definition",
 				    json_string(PQgetvalue(r, i, 3)));
 		json_array_append_new(json_object_get(t, "constraints"), k);
@@ -282,19 +289,23 @@ static int read_tables(struct dump *d)
 
 		if (!t)
 			continue;
-		if (i == 0 || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)))
+		if (i == 0 ||
+		    strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)))
 			id = -1;
-		if (i == 0 || strcmp(PQgetvalue(r, i, 1), PQgetvalue(r, i - 1, 1)) ||
+		if (i == 0 ||
+		    strcmp(PQgetvalue(r, i, 1), PQgetvalue(r, i - 1, 1)) ||
 		    strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)))
 			id++;
 		fk = json_object();
 		json_object_set_new(fk, "id", json_integer(id));
-		json_object_set_new(fk, "seq",
-				    json_integer(atoi(PQgetvalue(r, i, 3)) - 1));
-		json_object_set_new(fk, "name", json_string(PQgetvalue(r, i, 1)));
+		json_object_set_new(
+			fk, "seq", json_integer(atoi(PQgetvalue(r, i, 3)) - 1));
+		json_object_set_new(fk, "name",
+				    json_string(PQgetvalue(r, i, 1)));
 		json_object_set_new(fk, "references",
 				    json_string(PQgetvalue(r, i, 2)));
-		json_object_set_new(fk, "from", json_string(PQgetvalue(r, i, 4)));
+		json_object_set_new(fk, "from",
+				    json_string(PQgetvalue(r, i, 4)));
 		json_object_set_new(fk, "to", json_string(PQgetvalue(r, i, 5)));
 		json_object_set_new(fk, "on_update",
 				    json_string(PQgetvalue(r, i, 6)));
@@ -320,12 +331,14 @@ static int read_simple(struct dump *d, const char *key, const char *sql,
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "name", json_string(PQgetvalue(r, i, 0)));
+		json_object_set_new(o, "name",
+				    json_string(PQgetvalue(r, i, 0)));
 		if (has_table)
 			json_object_set_new(o, "table",
 					    json_string(PQgetvalue(r, i, 1)));
 		json_object_set_new(o, "sql",
-				    after ? unqualified(PQgetvalue(r, i, 2), after,
+				    after ? unqualified(PQgetvalue(r, i, 2),
+							after,
 							PQgetvalue(r, i, 3))
 					  : jtrimmed(PQgetvalue(r, i, 2)));
 		json_array_append_new(a, o);
@@ -343,9 +356,11 @@ static int read_views(struct dump *d)
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "name", json_string(PQgetvalue(r, i, 0)));
-		json_object_set_new(o, "materialized",
-				    json_boolean(PQgetvalue(r, i, 1)[0] == 'm'));
+		json_object_set_new(o, "name",
+				    json_string(PQgetvalue(r, i, 0)));
+		json_object_set_new(
+			o, "materialized",
+			json_boolean(PQgetvalue(r, i, 1)[0] == 'm'));
 		json_object_set_new(o, "definition",
 				    jtrimmed(PQgetvalue(r, i, 2)));
 		json_array_append_new(a, o);
@@ -363,25 +378,28 @@ static int read_sequences(struct dump *d)
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "name", json_string(PQgetvalue(r, i, 0)));
-		json_object_set_new(o, "type", json_string(PQgetvalue(r, i, 1)));
-		json_object_set_new(o, "increment",
-				    json_integer(strtoll(PQgetvalue(r, i, 2),
-							 NULL, 10)));
-		json_object_set_new(o, "min",
-				    json_integer(strtoll(PQgetvalue(r, i, 3),
-							 NULL, 10)));
-		json_object_set_new(o, "max",
-				    json_integer(strtoll(PQgetvalue(r, i, 4),
-							 NULL, 10)));
-		json_object_set_new(o, "start",
-				    json_integer(strtoll(PQgetvalue(r, i, 5),
-							 NULL, 10)));
-		json_object_set_new(o, "cache",
-				    json_integer(strtoll(PQgetvalue(r, i, 6),
-							 NULL, 10)));
-		json_object_set_new(o, "cycle",
-				    json_boolean(PQgetvalue(r, i, 7)[0] == 't'));
+		json_object_set_new(o, "name",
+				    json_string(PQgetvalue(r, i, 0)));
+		json_object_set_new(o, "type",
+				    json_string(PQgetvalue(r, i, 1)));
+		json_object_set_new(
+			o, "increment",
+			json_integer(strtoll(PQgetvalue(r, i, 2), NULL, 10)));
+		json_object_set_new(
+			o, "min",
+			json_integer(strtoll(PQgetvalue(r, i, 3), NULL, 10)));
+		json_object_set_new(
+			o, "max",
+			json_integer(strtoll(PQgetvalue(r, i, 4), NULL, 10)));
+		json_object_set_new(
+			o, "start",
+			json_integer(strtoll(PQgetvalue(r, i, 5), NULL, 10)));
+		json_object_set_new(
+			o, "cache",
+			json_integer(strtoll(PQgetvalue(r, i, 6), NULL, 10)));
+		json_object_set_new(
+			o, "cycle",
+			json_boolean(PQgetvalue(r, i, 7)[0] == 't'));
 		json_array_append_new(a, o);
 	}
 	PQclear(r);
@@ -397,7 +415,8 @@ static int read_functions(struct dump *d)
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "name", json_string(PQgetvalue(r, i, 0)));
+		json_object_set_new(o, "name",
+				    json_string(PQgetvalue(r, i, 0)));
 		json_object_set_new(o, "arguments",
 				    json_string(PQgetvalue(r, i, 1)));
 		json_object_set_new(o, "kind",
@@ -444,7 +463,8 @@ static void sql_table(struct sb *sb, json_t *t)
 	sb_adds(sb, "CREATE TABLE ");
 	add_ident(sb, jstr(t, "name"));
 	sb_adds(sb, " (");
-	json_array_foreach(cols, i, x) {
+	json_array_foreach(cols, i, x)
+	{
 		sb_adds(sb, n++ ? ",\n    " : "\n    ");
 		add_ident(sb, jstr(x, "name"));
 		sb_addf(sb, " %s", jstr(x, "type"));
@@ -461,7 +481,8 @@ static void sql_table(struct sb *sb, json_t *t)
 		if (json_integer_value(json_object_get(x, "not_null")))
 			sb_adds(sb, " NOT NULL");
 	}
-	json_array_foreach(cons, i, x) {
+	json_array_foreach(cons, i, x)
+	{
 		if (strcmp(jstr(x, "type"), "foreign key") == 0)
 			continue; /* after every table */
 		sb_adds(sb, n++ ? ",\n    " : "\n    ");
@@ -480,25 +501,33 @@ static void sql_text(struct sb *sb, json_t *root)
 	size_t i, j;
 	json_t *x, *k;
 
-	json_array_foreach(json_object_get(root, "sequences"), i, x) {
+	json_array_foreach(json_object_get(root, "sequences"), i, x)
+	{
 		sb_adds(sb, "CREATE SEQUENCE ");
 		add_ident(sb, jstr(x, "name"));
 		sb_addf(sb,
 			" AS %s INCREMENT BY %lld MINVALUE %lld MAXVALUE %lld"
 			" START WITH %lld CACHE %lld%s;\n\n",
 			jstr(x, "type"),
-			(long long)json_integer_value(json_object_get(x, "increment")),
-			(long long)json_integer_value(json_object_get(x, "min")),
-			(long long)json_integer_value(json_object_get(x, "max")),
-			(long long)json_integer_value(json_object_get(x, "start")),
-			(long long)json_integer_value(json_object_get(x, "cache")),
+			(long long)json_integer_value(
+				json_object_get(x, "increment")),
+			(long long)json_integer_value(
+				json_object_get(x, "min")),
+			(long long)json_integer_value(
+				json_object_get(x, "max")),
+			(long long)json_integer_value(
+				json_object_get(x, "start")),
+			(long long)json_integer_value(
+				json_object_get(x, "cache")),
 			json_is_true(json_object_get(x, "cycle")) ? " CYCLE"
 								  : "");
 	}
 	json_array_foreach(json_object_get(root, "tables"), i, x)
 		sql_table(sb, x);
-	json_array_foreach(json_object_get(root, "tables"), i, x) {
-		json_array_foreach(json_object_get(x, "constraints"), j, k) {
+	json_array_foreach(json_object_get(root, "tables"), i, x)
+	{
+		json_array_foreach(json_object_get(x, "constraints"), j, k)
+		{
 			if (strcmp(jstr(k, "type"), "foreign key") != 0)
 				continue;
 			sb_adds(sb, "ALTER TABLE ");
@@ -510,7 +539,8 @@ static void sql_text(struct sb *sb, json_t *root)
 	}
 	json_array_foreach(json_object_get(root, "indexes"), i, x)
 		sb_addf(sb, "%s;\n\n", jstr(x, "sql"));
-	json_array_foreach(json_object_get(root, "views"), i, x) {
+	json_array_foreach(json_object_get(root, "views"), i, x)
+	{
 		sb_adds(sb, json_is_true(json_object_get(x, "materialized"))
 				    ? "CREATE MATERIALIZED VIEW "
 				    : "CREATE VIEW ");
