@@ -43,7 +43,7 @@ LIB_VERSION := 0.1.0
 STATIC_LIB := $(BUILD)/libstrata.a
 SHARED_LIB := $(BUILD)/libstrata.so.$(LIB_VERSION)
 
-.PHONY: all lib deps demo test check unit e2e asan valgrind bench clean format \
+.PHONY: fuzz all lib deps demo test check unit e2e asan valgrind bench clean format \
 	format-check install uninstall examples
 
 all: $(BIN) lib
@@ -103,8 +103,21 @@ demo: deps
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# The end-to-end suite runs on SQLite files and, inside a throwaway
+# PostgreSQL cluster that the script starts and stops, on PostgreSQL.
+ifeq ($(WITH_POSTGRES),1)
+WITH_SERVERS = bash scripts/with-postgres.sh
+endif
 e2e: $(BIN)
-	STRATA_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q tests/e2e $(PYTEST_ARGS)
+	$(WITH_SERVERS) env STRATA_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+# The splitter's fuzz target (clang's libFuzzer), 60 seconds by default.
+FUZZ_TIME ?= 60
+fuzz:
+	@mkdir -p $(BUILD)/fuzz/corpus
+	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_sqlsplit.c src/sqlsplit.c
+	$(BUILD)/fuzz/fuzz_sqlsplit -max_total_time=$(FUZZ_TIME) -max_len=4096 $(BUILD)/fuzz/corpus tests/fuzz/corpus
 
 # The whole suite: plain build, then again under ASan + UBSan.
 test: deps
@@ -155,5 +168,8 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# The engine registry changes with the engines built in.
+$(BUILD)/src/engine.o: $(wildcard src/engines/postgres.c)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

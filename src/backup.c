@@ -206,19 +206,21 @@ static void prune(strata *ctx, const char *dir)
 	found_free(list, n);
 }
 
-/* Is a backup with this stamp and suffix there already, at any version? */
-static bool stamp_taken(const struct found *list, size_t n, const char *stamp,
-			int suffix)
+/* The suffix after every backup already taken in this second. */
+static int next_suffix(const struct found *list, size_t n, const char *stamp)
 {
+	int next = 1;
+
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i].stamp, stamp) && list[i].suffix == suffix)
-			return true;
-	return false;
+		if (!strcmp(list[i].stamp, stamp) && list[i].suffix >= next)
+			next = list[i].suffix + 1;
+	return next;
 }
 
 /*
- * A name whose stamp and suffix no other backup has, whatever its version,
- * so that names sort in the order the backups were taken:
+ * A name that sorts after every backup already there (a suffix past the
+ * highest one taken in the same second, whatever its version), so names
+ * sort in the order the backups were taken:
  * "<base>.<stamp>[-N].v<version><ext>".
  */
 static char *free_name(strata *ctx, const char *dir, int64_t version)
@@ -235,8 +237,7 @@ static char *free_name(strata *ctx, const char *dir, int64_t version)
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	if (scan(ctx, dir, &list, &n))
 		return NULL;
-	while (stamp_taken(list, n, stamp, suffix))
-		suffix++;
+	suffix = next_suffix(list, n, stamp);
 	found_free(list, n);
 	sb_addf(&path, "%s/%s.%s", dir, base_name(ctx), stamp);
 	if (suffix > 1)

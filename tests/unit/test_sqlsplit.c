@@ -152,8 +152,7 @@ static void test_sqlsplit_quotes_inside_each_other(void **state)
 	SPLIT("SELECT '/*'; SELECT 2", "SELECT '/*'", "SELECT 2");
 	SPLIT("SELECT $$ ' $$; SELECT 2", "SELECT $$ ' $$", "SELECT 2");
 	SPLIT("SELECT \"'\"; SELECT 2", "SELECT \"'\"", "SELECT 2");
-	SPLIT("-- it's\nSELECT 1; /* \" */ SELECT 2", "SELECT 1",
-	      "SELECT 2");
+	SPLIT("-- it's\nSELECT 1; /* \" */ SELECT 2", "SELECT 1", "SELECT 2");
 }
 
 static void test_sqlsplit_unterminated(void **state)
@@ -229,7 +228,8 @@ static void test_sqlsplit_begin_atomic(void **state)
 	      "SELECT CASE WHEN true THEN 1 END", "COMMIT");
 	/* Never closed: the rest is one statement. */
 	SPLIT("SELECT 0; CREATE FUNCTION f() BEGIN ATOMIC SELECT 1; SELECT 2;",
-	      "SELECT 0", "CREATE FUNCTION f() BEGIN ATOMIC SELECT 1; SELECT 2;");
+	      "SELECT 0",
+	      "CREATE FUNCTION f() BEGIN ATOMIC SELECT 1; SELECT 2;");
 }
 
 static void test_sqlsplit_multibyte(void **state)
@@ -241,8 +241,8 @@ static void test_sqlsplit_multibyte(void **state)
 
 static void test_sqlsplit_not_nul_terminated(void **state)
 {
-	const char body[] = { 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1',
-			      ';', 'S', 'E', 'L', '\'' };
+	const char body[] = { 'S', 'E', 'L', 'E', 'C', 'T', ' ',
+			      '1', ';', 'S', 'E', 'L', '\'' };
 	struct sqlsplit it;
 	struct sqlsplit_stmt st;
 

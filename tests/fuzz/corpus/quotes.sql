@@ -1,0 +1,1 @@
+INSERT INTO t VALUES ('a;b', 'it''s'); SELECT E'x\';y'; SELECT "a;""b";

@@ -1,0 +1,1 @@
+SELECT $a$ $ab$ ; $a$; SELECT a$$b; SELECT $é$;$é$;
