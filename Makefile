@@ -12,9 +12,11 @@ CFLAGS ?= -O2 -g
 PKGS := sqlite3 libcrypto jansson
 has = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo 1)
 WITH_POSTGRES ?= $(if $(wildcard src/engines/postgres.c),$(call has,libpq))
+# libpq is not linked: the engine loads it when a postgres:// URL is used
+# (src/engines/postgres_dl.h), so only its header is needed to build.
 ifeq ($(WITH_POSTGRES),1)
-PKGS += libpq
-DEFS += -DSTRATA_WITH_POSTGRES
+DEFS += -DSTRATA_WITH_POSTGRES $(shell $(PKG_CONFIG) --cflags libpq)
+LIBS_DL = -ldl
 endif
 
 ifdef SANITIZE # make SANITIZE=address,undefined
@@ -25,7 +27,7 @@ endif
 ALL_CFLAGS = -std=c11 $(WARN) -Werror -fPIC -fvisibility=hidden $(SAN) $(CFLAGS)
 ALL_CPPFLAGS = -D_DEFAULT_SOURCE -Iinclude -Isrc $(DEFS) $(PKG_CFLAGS) $(CPPFLAGS)
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LIBS_DL)
 
 LIB_SRC := $(wildcard src/*.c src/engines/sqlite*.c)
 ifeq ($(WITH_POSTGRES),1)

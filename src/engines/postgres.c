@@ -456,10 +456,14 @@ static int pg_exists(strata *ctx, const struct strata_url *url, bool *out)
 static int pg_connect(struct engine_conn **out, strata *ctx,
 		      const struct strata_url *url, enum connect_mode mode)
 {
-	struct pg_conn *p = calloc(1, sizeof(*p));
+	struct pg_conn *p;
 	int rc;
 
 	*out = NULL;
+	rc = pq_load(ctx);
+	if (rc)
+		return rc;
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return err_oom(ctx);
 	p->base.ctx = ctx;

@@ -2,11 +2,11 @@
 #ifndef STRATA_POSTGRES_INT_H
 #define STRATA_POSTGRES_INT_H
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "engine.h"
+#include "postgres_dl.h"
 
 struct pg_conn {
 	struct engine_conn base; /* first: the runner sees only this */
