@@ -74,19 +74,19 @@ $(BUILD)/libstrata-internal.a: $(LIB_OBJ)
 # symbols are made local, so short internal names cannot clash with an
 # application's; only strata_* stays global.
 $(STATIC_LIB): $(LIB_OBJ)
-	$(LD) -r -o $(BUILD)/strata-all.o $(LIB_OBJ)
-	objcopy --localize-hidden $(BUILD)/strata-all.o
-	@rm -f $@
-	$(AR) rcs $@ $(BUILD)/strata-all.o
+	$(call SAY,AR)$(LD) -r -o $(BUILD)/strata-all.o $(LIB_OBJ)
+	$(Q)objcopy --localize-hidden $(BUILD)/strata-all.o
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $(BUILD)/strata-all.o
 
 $(SHARED_LIB): $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJ) $(PKG_LIBS) $(LDFLAGS)
-	ln -sf libstrata.so.$(LIB_VERSION) $(BUILD)/$(SONAME)
-	ln -sf $(SONAME) $(BUILD)/libstrata.so
+	$(call SAY,LINK)$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJ) $(PKG_LIBS) $(LDFLAGS)
+	$(Q)ln -sf libstrata.so.$(LIB_VERSION) $(BUILD)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(BUILD)/libstrata.so
 
 $(BUILD)/strata.pc: strata.pc.in Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIB_VERSION)|g' \
+	$(call SAY,GEN)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIB_VERSION)|g' \
 	    -e 's|@REQUIRES@|$(PKGS)|g' strata.pc.in > $@
 
 $(BIN): $(CLI_OBJ) $(BUILD)/libstrata-internal.a
