@@ -318,10 +318,7 @@ int strata_backup(strata *ctx, const char *output, char **path_out)
 
 	err_clear(ctx);
 	*path_out = NULL;
-	rc = session_open(ctx, &s, SESSION_WRITE_EXISTING);
-	if (!rc && !s.c)
-		rc = err_set(ctx, STRATA_ENOTFOUND,
-			     "database '%s' does not exist", ctx->url.masked);
+	rc = session_open_existing(ctx, &s, SESSION_WRITE_EXISTING);
 	if (!rc && !output)
 		rc = backup_take(&s, path_out);
 	else if (!rc) {

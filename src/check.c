@@ -45,10 +45,7 @@ int strata_check(strata *ctx, strata_check_result **out)
 	*out = r = calloc(1, sizeof(*r));
 	if (!r)
 		return err_oom(ctx);
-	rc = session_open(ctx, &s, SESSION_CONNECT);
-	if (!rc && !s.c)
-		rc = err_set(ctx, STRATA_ENOTFOUND,
-			     "database '%s' does not exist", ctx->url.masked);
+	rc = session_open_existing(ctx, &s, SESSION_CONNECT);
 	if (!rc && !(r->engine = strdup(s.e->name)))
 		rc = err_oom(ctx);
 	if (!rc && s.e->check && s.e->check(s.c, ctx->table, r))

@@ -268,10 +268,7 @@ int strata_schema(strata *ctx, int format, char **out)
 	if (format != STRATA_SCHEMA_SQL && format != STRATA_SCHEMA_JSON)
 		return err_set(ctx, STRATA_EINVAL, "unknown schema format %d",
 			       format);
-	rc = session_open(ctx, &s, SESSION_READ);
-	if (!rc && !s.c)
-		rc = err_set(ctx, STRATA_ENOTFOUND,
-			     "database '%s' does not exist", ctx->url.masked);
+	rc = session_open_existing(ctx, &s, SESSION_READ);
 	if (!rc)
 		rc = s.e->schema_dump(s.c, ctx->table, format, out);
 	session_close(&s);

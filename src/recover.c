@@ -15,10 +15,7 @@ int strata_recover(strata *ctx, const char *output,
 	*out = r = calloc(1, sizeof(*r));
 	if (!r)
 		return err_oom(ctx);
-	rc = session_open(ctx, &s, SESSION_CONNECT);
-	if (!rc && !s.c)
-		rc = err_set(ctx, STRATA_ENOTFOUND,
-			     "database '%s' does not exist", ctx->url.masked);
+	rc = session_open_existing(ctx, &s, SESSION_CONNECT);
 	if (!rc && !s.e->recover)
 		rc = err_set(ctx, STRATA_EUNSUPPORTED,
 			     "recover is for SQLite files, not %s", s.e->name);

@@ -526,8 +526,9 @@ static int plan_export(struct session *s, const struct plan *p,
 	return STRATA_OK;
 }
 
-int strata_plan_up(strata *ctx, int64_t target, unsigned flags,
-		   strata_plan **out)
+/* A dry run of either direction: read the state, plan, export; no lock. */
+static int plan_public(strata *ctx, int direction, int64_t target, int steps,
+		       unsigned flags, strata_plan **out)
 {
 	struct session s;
 	struct plan p = { 0 };
@@ -538,8 +539,10 @@ int strata_plan_up(strata *ctx, int64_t target, unsigned flags,
 	rc = session_open(ctx, &s, SESSION_READ);
 	if (!rc)
 		rc = session_check_dirty(&s);
-	if (!rc)
+	if (!rc && direction == STRATA_UP)
 		rc = plan_up(ctx, &ctx->src, &s.al, target, flags, &p);
+	else if (!rc)
+		rc = plan_down(ctx, &ctx->src, &s.al, target, steps, &p);
 	if (!rc)
 		rc = plan_export(&s, &p, out);
 	plan_release(&p);
@@ -547,26 +550,16 @@ int strata_plan_up(strata *ctx, int64_t target, unsigned flags,
 	return rc;
 }
 
+int strata_plan_up(strata *ctx, int64_t target, unsigned flags,
+		   strata_plan **out)
+{
+	return plan_public(ctx, STRATA_UP, target, 0, flags, out);
+}
+
 int strata_plan_down(strata *ctx, int64_t target, int steps, unsigned flags,
 		     strata_plan **out)
 {
-	struct session s;
-	struct plan p = { 0 };
-	int rc;
-
-	(void)flags;
-	err_clear(ctx);
-	*out = NULL;
-	rc = session_open(ctx, &s, SESSION_READ);
-	if (!rc)
-		rc = session_check_dirty(&s);
-	if (!rc)
-		rc = plan_down(ctx, &ctx->src, &s.al, target, steps, &p);
-	if (!rc)
-		rc = plan_export(&s, &p, out);
-	plan_release(&p);
-	session_close(&s);
-	return rc;
+	return plan_public(ctx, STRATA_DOWN, target, steps, flags, out);
 }
 
 void strata_plan_free(strata_plan *plan)

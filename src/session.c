@@ -130,6 +130,17 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 	return rc;
 }
 
+int session_open_existing(strata *ctx, struct session *s,
+			  enum session_mode mode)
+{
+	int rc = session_open(ctx, s, mode);
+
+	if (!rc && !s->c)
+		rc = err_set(ctx, STRATA_ENOTFOUND,
+			     "database '%s' does not exist", ctx->url.masked);
+	return rc;
+}
+
 void session_close(struct session *s)
 {
 	if (s->c) {

@@ -33,6 +33,10 @@ enum session_mode {
 int session_open(strata *ctx, struct session *s, enum session_mode mode);
 void session_close(struct session *s);
 
+/* session_open, and STRATA_ENOTFOUND when the database does not exist. */
+int session_open_existing(strata *ctx, struct session *s,
+			  enum session_mode mode);
+
 /* Create the tracking tables if they do not exist yet. */
 int session_ensure_tables(struct session *s);
 

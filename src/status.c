@@ -175,7 +175,10 @@ static int fill(struct session *s, struct status_box *b)
 	return b->oom ? err_oom(ctx) : rc;
 }
 
-int strata_status_get(strata *ctx, strata_status **out)
+/* Open the database for reading and fill a new box with 'fill'. */
+static int read_box(strata *ctx,
+		    int (*fill_fn)(struct session *s, struct status_box *b),
+		    struct status_box **out)
 {
 	struct status_box *b;
 	struct session s;
@@ -188,14 +191,25 @@ int strata_status_get(strata *ctx, strata_status **out)
 		return err_oom(ctx);
 	rc = session_open(ctx, &s, SESSION_READ);
 	if (!rc)
-		rc = fill(&s, b);
+		rc = fill_fn(&s, b);
 	session_close(&s);
+	if (!rc && b->oom)
+		rc = err_oom(ctx);
 	if (rc) {
 		strata_status_free(&b->pub);
 		return rc;
 	}
-	*out = &b->pub;
+	*out = b;
 	return STRATA_OK;
+}
+
+int strata_status_get(strata *ctx, strata_status **out)
+{
+	struct status_box *b;
+	int rc = read_box(ctx, fill, &b);
+
+	*out = rc ? NULL : &b->pub;
+	return rc;
 }
 
 void strata_status_free(strata_status *st)
@@ -219,32 +233,25 @@ void strata_status_free(strata_status *st)
 	free(b);
 }
 
+static int fill_history(struct session *s, struct status_box *b)
+{
+	int rc = STRATA_OK;
+
+	if (s->tables)
+		rc = track_read_history(s->c, s->ctx->table, 0, &b->hist);
+	if (!rc && s->c)
+		rc = add_running(s, b);
+	return rc;
+}
+
 int strata_history_get(strata *ctx, strata_history **out)
 {
 	struct status_box *b;
-	struct session s;
-	int rc;
+	int rc = read_box(ctx, fill_history, &b);
 
-	err_clear(ctx);
-	*out = NULL;
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return err_oom(ctx);
-	rc = session_open(ctx, &s, SESSION_READ);
-	if (!rc && s.tables)
-		rc = track_read_history(s.c, ctx->table, 0, &b->hist);
-	if (!rc && s.c)
-		rc = add_running(&s, b);
-	session_close(&s);
-	if (!rc && b->oom)
-		rc = err_oom(ctx);
-	if (rc) {
-		strata_status_free(&b->pub);
-		return rc;
-	}
-	/* The history is the box's first part the caller sees. */
-	*out = &b->hist;
-	return STRATA_OK;
+	/* The history is the part of the box the caller sees. */
+	*out = rc ? NULL : &b->hist;
+	return rc;
 }
 
 void strata_history_free(strata_history *h)
