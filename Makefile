@@ -45,7 +45,7 @@ LIB_VERSION := 0.1.0
 STATIC_LIB := $(BUILD)/libstrata.a
 SHARED_LIB := $(BUILD)/libstrata.so.$(LIB_VERSION)
 
-.PHONY: fuzz all lib deps demo test check unit e2e asan valgrind bench clean format \
+.PHONY: FORCE fuzz all lib deps demo test check unit e2e asan valgrind bench clean format \
 	format-check install uninstall examples
 
 all: $(BIN) lib
@@ -84,10 +84,15 @@ $(SHARED_LIB): $(LIB_OBJ)
 	$(Q)ln -sf libstrata.so.$(LIB_VERSION) $(BUILD)/$(SONAME)
 	$(Q)ln -sf $(SONAME) $(BUILD)/libstrata.so
 
-$(BUILD)/strata.pc: strata.pc.in Makefile
+# PREFIX is written into the file: rewrite it whenever that changes ('make',
+# then 'make install PREFIX=...'), replacing it only when it differs.
+$(BUILD)/strata.pc: strata.pc.in Makefile FORCE
 	@mkdir -p $(@D)
-	$(call SAY,GEN)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIB_VERSION)|g' \
-	    -e 's|@REQUIRES@|$(PKGS)|g' strata.pc.in > $@
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIB_VERSION)|g' \
+	    -e 's|@REQUIRES@|$(PKGS)|g' strata.pc.in > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+FORCE:
 
 $(BIN): $(CLI_OBJ) $(BUILD)/libstrata-internal.a
 	$(call SAY,LINK)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libstrata-internal.a $(PKG_LIBS) $(LDFLAGS)
@@ -97,6 +102,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libstrata-internal.a
 	$(call SAY,LINK)$(CC) $(ALL_CPPFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) $(ALL_CFLAGS) \
 		-o $@ $< $(BUILD)/libstrata-internal.a $(PKG_LIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka) $(LDFLAGS)
+
+# examples/app, built against this tree (see examples/app/README.md).
+examples: $(BIN) $(STATIC_LIB)
+	$(MAKE) -C examples/app IN_TREE=1 STRATA_BUILD=$(abspath $(BUILD)) \
+		STRATA=$(abspath $(BIN)) BUILD=$(abspath $(BUILD))/examples/app \
+		CFLAGS='$(CFLAGS) $(SAN)'
 
 demo: deps
 	@$(MAKE) --no-print-directory all

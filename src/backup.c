@@ -301,8 +301,16 @@ bool backup_wanted(const struct session *s, unsigned flags)
 
 	if (flags & STRATA_NO_BACKUP || !s->existed || ctx->auto_backup == 0)
 		return false;
-	if (s->e->caps & ENGINE_FILE) /* nothing to keep in a new file */
-		return strcmp(ctx->url.path, ":memory:") != 0;
+	if (s->e->caps & ENGINE_FILE) {
+		/*
+		 * Nothing to keep in a new file, nor in the empty one an
+		 * application's sqlite3_open_v2() has just created.
+		 */
+		struct stat st;
+
+		return strcmp(ctx->url.path, ":memory:") != 0 &&
+		       !(stat(ctx->url.path, &st) == 0 && st.st_size == 0);
+	}
 	return ctx->auto_backup == 1;
 }
 

@@ -102,6 +102,21 @@ int sqlite_backup(struct engine_conn *c, const char *path)
 	return rc;
 }
 
+static bool has_sqlite_header(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+	     memcmp(head, magic, sizeof(magic)) == 0;
+	close(fd);
+	return ok;
+}
+
 /* Open a file read-only, and refuse what is not a sound database. */
 static int open_checked(strata *ctx, const char *path, bool verify,
 			sqlite3 **out)
@@ -114,6 +129,11 @@ static int open_checked(strata *ctx, const char *path, bool verify,
 	*out = NULL;
 	if (access(path, F_OK) != 0)
 		return err_set(ctx, STRATA_ENOTFOUND, "'%s' does not exist",
+			       path);
+	/* SQLite takes an empty file for an empty database: not a backup. */
+	if (!has_sqlite_header(path))
+		return err_set(ctx, STRATA_ERROR,
+			       "'%s' is not a SQLite database (no SQLite header)",
 			       path);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK) {
