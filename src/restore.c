@@ -1,6 +1,7 @@
 /* restore.c - put a backup back: verify it, back up the present, copy it in. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backup.h"
 #include "err.h"
@@ -39,6 +40,14 @@ static int record_restore(struct session *s, const char *started,
 	return rc;
 }
 
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 int strata_restore(strata *ctx, const char *file, char **backup_out)
 {
 	const struct engine *e;
@@ -59,7 +68,11 @@ int strata_restore(strata *ctx, const char *file, char **backup_out)
 		return err_set(ctx, STRATA_EUNSUPPORTED,
 			       "restore is not supported for %s: use the server's own tools",
 			       e->name);
-	/* A damaged or foreign file is refused before anything is touched. */
+	/* The live file itself, a damaged or a foreign file: refused first. */
+	if ((e->caps & ENGINE_FILE) && same_file(file, ctx->url.path))
+		return err_set(ctx, STRATA_ERROR,
+			       "refusing to restore: '%s' is the live database itself",
+			       file);
 	rc = e->inspect(ctx, file, ctx->table, true, &version);
 	if (rc) {
 		err_prefix(ctx, "refusing to restore: ");

@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "err.h"
 #include "sqlite_int.h"
+#include "util.h"
 
 #define STEP_PAGES 4096 /* 16 MiB of 4 KiB pages between progress reports */
 
@@ -28,11 +29,15 @@ static void report(strata *ctx, int64_t copied, int64_t total)
 		ctx->progress_fn(&ev, ctx->progress_payload);
 }
 
-/* Copy every page of src into dst; both are open connections. */
+/*
+ * Copy every page of src into dst; both are open connections.  A copy kept
+ * waiting by another connection's lock gives up after the lock timeout.
+ */
 static int copy_pages(strata *ctx, sqlite3 *dst, sqlite3 *src,
 		      const char *what)
 {
 	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+	int64_t deadline = util_ms() + (int64_t)ctx->lock_timeout * 1000;
 	int rc;
 
 	if (!b)
@@ -45,10 +50,16 @@ static int copy_pages(strata *ctx, sqlite3 *dst, sqlite3 *src,
 		       sqlite3_backup_pagecount(b));
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
 			struct timespec ts = { 0, 10 * 1000000L };
+			if (util_ms() >= deadline)
+				break;
 			nanosleep(&ts, NULL);
 		}
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return err_set(ctx, STRATA_ELOCKED,
+			       "%s: the database stayed locked by another connection for %d s",
+			       what, ctx->lock_timeout);
 	if (rc != SQLITE_DONE)
 		return err_set(ctx, STRATA_EIO, "%s: %s", what,
 			       sqlite3_errstr(rc));
