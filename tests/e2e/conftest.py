@@ -34,7 +34,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 STRATA_BIN = os.environ.get("STRATA_BIN") or str(REPO / "build" / "strata")
-ENGINES = [e.strip() for e in os.environ.get("STRATA_E2E_ENGINES", "sqlite").split(",") if e.strip()]
+# PostgreSQL joins by default when a server is there (scripts/with-postgres.sh).
+_DEFAULT_ENGINES = "sqlite,postgres" if os.environ.get("STRATA_PG_URL") else "sqlite"
+ENGINES = [e.strip() for e in os.environ.get("STRATA_E2E_ENGINES", _DEFAULT_ENGINES).split(",")
+           if e.strip()]
 
 # Columns of the tracking tables, SPEC section 3.
 MIGRATIONS_COLUMNS = [
