@@ -82,8 +82,10 @@ int cmd_restore(struct cli *cli)
 		return list_backups(cli);
 	strata_set_progress(cli->ctx, out_progress, cli);
 	rc = strata_restore(cli->ctx, cli->argv[0], &backup);
-	if (rc)
+	if (rc) {
+		strata_free(backup);
 		return cli_lib_error(cli, rc);
+	}
 	if (cli->json)
 		rc = out_json(cli, json_pack("{s:o,s:o}", "restored",
 					     jstr(cli->argv[0]), "backup",
