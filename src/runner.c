@@ -383,22 +383,48 @@ static int run_end(struct run *r, int rc)
 	return rc;
 }
 
+/*
+ * The start-up check every application pays on each boot: read the state
+ * once, without the lock, and plan.  Nothing to do means nothing to lock;
+ * a refusal (dirty, modified, out of order) writes nothing either way.
+ * Otherwise the run takes the lock and reads the state again.
+ */
+static int up_needed(strata *ctx, int64_t target, unsigned flags, bool *needed)
+{
+	struct plan p = { 0 };
+	struct session s;
+	int rc;
+
+	*needed = true;
+	rc = session_open(ctx, &s, SESSION_READ);
+	if (!rc && s.existed) {
+		warn_missing(&s);
+		rc = session_check_dirty(&s);
+		if (!rc)
+			rc = plan_up(ctx, &ctx->src, &s.al, target, flags, &p);
+		*needed = rc || p.n > 0;
+	}
+	plan_release(&p);
+	session_close(&s);
+	return rc;
+}
+
 int strata_up(strata *ctx, int64_t target, unsigned flags, strata_run **out)
 {
 	struct plan p = { 0 };
 	struct job *jobs = NULL;
 	struct run r;
+	bool needed;
 	int rc;
 
 	err_clear(ctx);
-	if (flags & STRATA_DRY_RUN) /* a dry run is a plan: strata_plan_up */
-		return (*out = calloc(1, sizeof(**out))) ? STRATA_OK
-							 : err_oom(ctx);
+	*out = NULL;
+	rc = up_needed(ctx, target, flags, &needed);
+	if (rc || !needed || (flags & STRATA_DRY_RUN))
+		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
 	rc = run_start(ctx, &r, out);
-	if (!rc) {
-		warn_missing(&r.s);
+	if (!rc)
 		rc = plan_up(ctx, &ctx->src, &r.s.al, target, flags, &p);
-	}
 	/* A first run leaves the file with its tracking tables. */
 	if (!rc && !r.s.existed)
 		rc = session_ensure_tables(&r.s);
