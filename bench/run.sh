@@ -62,11 +62,12 @@ measure() {
 		rm -f "$tmp/hf.csv"
 		if ! hyperfine --style none --runs "$m_runs" --warmup "$m_warm" \
 			--prepare "$m_prep" --export-csv "$tmp/hf.csv" \
-			"$m_cmd" >"$tmp/hf.log" 2>&1; then
+			--command-name measured "$m_cmd" >"$tmp/hf.log" 2>&1; then
 			echo failed
 			return 0
 		fi
-		# command,mean,stddev,median,user,system,min,max (seconds)
+		# command,mean,stddev,median,user,system,min,max (seconds); the
+		# command is named, so commas in it cannot shift the columns
 		awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "median") c = i }
 			 NR == 2 { printf "%.2f\n", $c * 1000 }' "$tmp/hf.csv"
 		return 0
