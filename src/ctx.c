@@ -130,7 +130,8 @@ int strata_set_table(strata *ctx, const char *prefix)
 	const char *p;
 
 	err_clear(ctx);
-	if (!prefix || !*prefix || strlen(prefix) > 48)
+	if (!prefix || !*prefix || strlen(prefix) > 48 ||
+	    (*prefix >= '0' && *prefix <= '9'))
 		return err_set(ctx, STRATA_EINVAL, "bad table prefix '%s'",
 			       prefix ? prefix : "");
 	/* The prefix becomes part of identifiers: keep it plain. */

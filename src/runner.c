@@ -40,6 +40,8 @@ struct run {
 
 static void jobs_free(struct job *jobs, size_t n)
 {
+	if (!jobs)
+		return;
 	for (size_t i = 0; i < n; i++)
 		free(jobs[i].owned_sql);
 	free(jobs);

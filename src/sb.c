@@ -86,6 +86,7 @@ void sb_addf(struct sb *sb, const char *fmt, ...)
 void sb_reset(struct sb *sb)
 {
 	sb->len = 0;
+	sb->failed = false;
 	if (sb->cap)
 		sb->buf[0] = '\0';
 }

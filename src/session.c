@@ -60,11 +60,19 @@ static int recover_dead_attempt(struct session *s)
 	applied = applied_find(&s->al, a.version) != NULL;
 	committed = a.direction == STRATA_UP ? applied : !applied;
 	if (!committed) {
+		/*
+		 * Statements run outside a transaction may have committed
+		 * before the runner died: that is a dirty database, not a
+		 * clean failure.
+		 */
+		const struct migration *m = source_find(&s->ctx->src, a.version);
+		bool partly = (m && (m->flags & STRATA_NO_TRANSACTION)) ||
+			      !(s->e->caps & ENGINE_TXN_DDL);
 		struct hist_row h = {
 			.version = a.version,
 			.name = a.name,
 			.direction = a.direction == STRATA_DOWN ? "down" : "up",
-			.status = "failed",
+			.status = partly ? "dirty" : "failed",
 			.started_at = a.started_at ? a.started_at : "",
 			.finished_at = now,
 			.execution_ms = -1,
@@ -82,9 +90,9 @@ static int recover_dead_attempt(struct session *s)
 			rc = push_recovered(s, a.version);
 		if (!rc)
 			log_msg(s->ctx, STRATA_LOG_WARN,
-				"recorded the interrupted %s of %lld_%s as failed",
+				"recorded the interrupted %s of %lld_%s as %s",
 				h.direction, (long long)a.version,
-				a.name ? a.name : "");
+				a.name ? a.name : "", h.status);
 	}
 	if (!rc)
 		rc = s->e->attempt_end(s->c);

@@ -1,6 +1,7 @@
 /* util.c - clocks and the runner's identity. */
 #include "util.h"
 
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,28 +30,33 @@ int64_t util_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Filled once per process (pthread_once), then only read. */
+static char host[256];
+static char who[512];
+static pthread_once_t identity_once = PTHREAD_ONCE_INIT;
+
+static void find_identity(void)
+{
+	const char *user = getenv("USER");
+	struct passwd *pw;
+
+	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+		snprintf(host, sizeof(host), "localhost");
+	if (!user || !*user) {
+		pw = getpwuid(geteuid());
+		user = pw ? pw->pw_name : "unknown";
+	}
+	snprintf(who, sizeof(who), "%s@%s", user, host);
+}
+
 const char *util_host(void)
 {
-	static char host[256];
-
-	if (!host[0] && gethostname(host, sizeof(host) - 1) != 0)
-		strcpy(host, "localhost");
+	pthread_once(&identity_once, find_identity);
 	return host;
 }
 
 const char *util_user_host(void)
 {
-	static char who[512];
-	const char *user;
-	struct passwd *pw;
-
-	if (who[0])
-		return who;
-	user = getenv("USER");
-	if (!user || !*user) {
-		pw = getpwuid(geteuid());
-		user = pw ? pw->pw_name : "unknown";
-	}
-	snprintf(who, sizeof(who), "%s@%s", user, util_host());
+	pthread_once(&identity_once, find_identity);
 	return who;
 }

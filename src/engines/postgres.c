@@ -3,9 +3,11 @@
  * DDL.  The lock and attempts, the schema, check and backup have their own
  * files.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ctx.h"
 #include "err.h"
@@ -658,16 +660,70 @@ static int exec_each(struct pg_conn *p, const char *sql, size_t len,
 	return rc;
 }
 
+/* "ROLLBACK TO ...": the word after ROLLBACK (and its spaces) is TO. */
+static bool strcasestr_word_to(const char *s, size_t len)
+{
+	size_t i = strlen("ROLLBACK");
+
+	while (i < len && isspace((unsigned char)s[i]))
+		i++;
+	return len - i >= 2 && !strncasecmp(s + i, "TO", 2) &&
+	       (len - i == 2 || isspace((unsigned char)s[i + 2]));
+}
+
+/* Does the statement start with 'word' (any case), as a whole word? */
+static bool starts_with_word(const char *s, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	return len >= n && !strncasecmp(s, word, n) &&
+	       (len == n || !(isalnum((unsigned char)s[n]) || s[n] == '_'));
+}
+
+/*
+ * A COMMIT (or BEGIN, END, ROLLBACK, ABORT, START) in a transactional body
+ * would commit the migration without its tracking rows: refuse the body
+ * before anything runs.  ROLLBACK TO SAVEPOINT stays inside it.
+ */
+static int refuse_transaction_control(struct pg_conn *p, const char *sql,
+				      size_t len, struct exec_info *info)
+{
+	static const char *const words[] = { "BEGIN", "COMMIT", "END",
+					     "ROLLBACK", "ABORT", "START",
+					     NULL };
+	struct sqlsplit it;
+	struct sqlsplit_stmt st;
+
+	sqlsplit_init(&it, sql, len);
+	while (sqlsplit_next(&it, &st)) {
+		const char *s = sql + st.off;
+		for (size_t i = 0; words[i]; i++) {
+			if (!starts_with_word(s, st.len, words[i]))
+				continue;
+			if (!strcmp(words[i], "ROLLBACK") &&
+			    strcasestr_word_to(s, st.len))
+				continue;
+			info->err_off = (long)st.off;
+			return err_set(p->base.ctx, STRATA_ESQL,
+				       "%s ends the migration's own transaction: strata runs each migration in a transaction of its own, so remove it (or mark the migration '-- strata:no-transaction')",
+				       words[i]);
+		}
+	}
+	return STRATA_OK;
+}
+
 static int pg_exec(struct engine_conn *c, const char *sql, size_t len,
 		   unsigned flags, struct exec_info *info)
 {
 	struct pg_conn *p = (struct pg_conn *)c;
+	int rc;
 
 	info->statements_done = 0;
 	info->err_off = -1;
 	if (flags & STRATA_NO_TRANSACTION)
 		return exec_each(p, sql, len, info);
-	return exec_whole(p, sql, len, info);
+	rc = refuse_transaction_control(p, sql, len, info);
+	return rc ? rc : exec_whole(p, sql, len, info);
 }
 
 static int pg_begin(struct engine_conn *c)

@@ -127,7 +127,7 @@ int pg_backup(struct engine_conn *c, const char *path)
 	if (err) {
 		close(pipefd[0]);
 		rc = err_set(c->ctx,
-			     err == ENOENT ? STRATA_EUNSUPPORTED : STRATA_EIO,
+			     err == ENOENT ? STRATA_EIO : STRATA_EIO,
 			     err == ENOENT ? "pg_dump is not installed: %s"
 					   : "cannot run pg_dump: %s",
 			     err == ENOENT

@@ -122,6 +122,11 @@ static int sq_connect(struct engine_conn **out, strata *ctx,
 			return rc;
 		}
 	}
+	if (ctx->app_db && !sqlite3_get_autocommit(ctx->app_db)) {
+		sq_close(&s->base);
+		return err_set(ctx, STRATA_EINVAL,
+			       "the application's SQLite handle is inside a transaction: finish it before migrating");
+	}
 	if (ctx->app_db) { /* the application's handle: borrowed as it is */
 		s->db = ctx->app_db;
 		s->owns_db = false;
@@ -175,28 +180,46 @@ static const char *skip_blank(const char *p, const char *end)
  * Run every statement of a body.  sqlite3_prepare_v2's tail pointer gives
  * exact statement boundaries, triggers and quoted semicolons included.
  */
+static int exec_body(struct sqlite_conn *s, const char *sql, size_t len,
+		     struct exec_info *info);
+
 static int sq_exec(struct engine_conn *c, const char *sql, size_t len,
 		   unsigned flags, struct exec_info *info)
 {
 	struct sqlite_conn *s = (struct sqlite_conn *)c;
-	const char *p = sql, *end = sql + len;
+	int rc;
 
 	(void)flags; /* autocommit already runs each statement on its own */
 	info->statements_done = 0;
 	info->err_off = -1;
-	if (len > INT_MAX)
-		return err_set(c->ctx, STRATA_EINVAL,
-			       "migration body larger than 2 GiB");
+	s->touched.in_body = true;
+	rc = exec_body(s, sql, len, info);
+	s->touched.in_body = false;
+	return rc;
+}
+
+static int exec_body(struct sqlite_conn *s, const char *sql, size_t len,
+		     struct exec_info *info)
+{
+	const char *p = sql, *end = sql + len;
+
 	while (p < end) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
 		int rc, off;
 
-		rc = sqlite3_prepare_v2(s->db, p, (int)(end - p), &st, &tail);
+		/* Bodies are NUL-terminated: no size limit past 2 GiB. */
+		rc = sqlite3_prepare_v2(s->db, p,
+					end - p > INT_MAX ? -1 : (int)(end - p),
+					&st, &tail);
 		if (rc != SQLITE_OK) {
 			off = sqlite3_error_offset(s->db);
 			info->err_off = off >= 0 ? (long)(p - sql) + off
 						 : (long)(skip_blank(p, end) - sql);
+			if (s->touched.denied_txn)
+				return err_set(s->base.ctx, STRATA_ESQL,
+					       "%s ends the migration's own transaction: strata runs each migration in a transaction of its own, so remove it (or mark the migration '-- strata:no-transaction')",
+					       "a BEGIN, COMMIT or ROLLBACK");
 			return sqlite_fail(s, NULL);
 		}
 		if (!st) { /* only whitespace or comments were left */

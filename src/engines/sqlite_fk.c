@@ -54,6 +54,8 @@ static void touched_clear(struct touched *t)
 		free(t->names[i]);
 	t->n = 0;
 	t->oom = false;
+	t->in_body = false;
+	t->denied_txn = false;
 }
 
 /* Called while statements are prepared; never refuses anything. */
@@ -74,6 +76,13 @@ static int note_table(void *payload, int action, const char *a1,
 		break;
 	case SQLITE_ALTER_TABLE: /* a1 is the schema, a2 the table */
 		touched_add(t, a2);
+		break;
+	case SQLITE_TRANSACTION:
+		/* A COMMIT would take the migration out of its transaction. */
+		if (t->in_body) {
+			t->denied_txn = true;
+			return SQLITE_DENY;
+		}
 		break;
 	}
 	return SQLITE_OK;
@@ -170,6 +179,7 @@ static int check_touched(struct sqlite_conn *s, struct sb *msg, long *found)
 	for (size_t i = 0; i < s->touched.n && !rc; i++) {
 		sqlite3_stmt *st;
 		bool exists;
+		int step;
 		if (sqlite3_prepare_v2(s->db,
 				       "SELECT 1 FROM sqlite_schema WHERE type = 'table'"
 				       " AND name = ? COLLATE NOCASE",
@@ -177,8 +187,11 @@ static int check_touched(struct sqlite_conn *s, struct sb *msg, long *found)
 			return sqlite_fail(s, NULL);
 		sqlite3_bind_text(st, 1, s->touched.names[i], -1,
 				  SQLITE_STATIC);
-		exists = sqlite3_step(st) == SQLITE_ROW;
+		step = sqlite3_step(st);
+		exists = step == SQLITE_ROW;
 		sqlite3_finalize(st);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			return sqlite_fail(s, "foreign key check");
 		if (exists)
 			rc = check_table(s, s->touched.names[i], msg, found);
 	}
@@ -212,6 +225,8 @@ static int check_children(struct sqlite_conn *s, struct sb *msg, long *found)
 		if (!rc && child)
 			rc = check_table(s, table, msg, found);
 	}
+	if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = sqlite_fail(s, "foreign key check");
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -12,6 +12,8 @@ struct touched {
 	char **names;
 	size_t n, cap;
 	bool oom;
+	bool in_body;    /* the migration's own statements are being prepared */
+	bool denied_txn; /* and one of them tried to BEGIN/COMMIT/ROLLBACK */
 };
 
 struct sqlite_conn {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "err.h"
@@ -63,6 +64,27 @@ static int read_schema(struct salvage *v, struct object **out, size_t *n)
 	v->res->schema_complete = step == SQLITE_DONE;
 	sqlite3_finalize(st);
 	return STRATA_OK;
+}
+
+/*
+ * Run one CREATE statement taken from the damaged file's schema: a crafted
+ * file must not smuggle in anything else (an ATTACH, a second statement).
+ */
+static bool create_object(sqlite3 *dst, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	const char *tail = NULL;
+	bool ok;
+
+	if (!sql || strncasecmp(sql, "CREATE", 6) != 0 ||
+	    sqlite3_prepare_v2(dst, sql, -1, &st, &tail) != SQLITE_OK || !st)
+		return false;
+	while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' ||
+			*tail == ';'))
+		tail++;
+	ok = (!tail || !*tail) && sqlite3_step(st) == SQLITE_DONE;
+	sqlite3_finalize(st);
+	return ok;
 }
 
 static void objects_free(struct object *o, size_t n)
@@ -198,8 +220,7 @@ static int salvage(struct salvage *v)
 		if (!objs[i].type || strcmp(objs[i].type, "table") != 0 ||
 		    !objs[i].sql)
 			continue;
-		if (sqlite3_exec(v->dst, objs[i].sql, NULL, NULL, NULL) !=
-		    SQLITE_OK)
+		if (!create_object(v->dst, objs[i].sql))
 			continue; /* e.g. a virtual table whose module is absent */
 		grown = realloc(v->res->tables,
 				(v->res->n + 1) * sizeof(*grown));
@@ -216,9 +237,8 @@ static int salvage(struct salvage *v)
 	}
 	/* Indexes, views and triggers after the rows, so no trigger fires. */
 	for (size_t i = 0; i < n && !rc; i++)
-		if (objs[i].type && strcmp(objs[i].type, "table") != 0 &&
-		    objs[i].sql)
-			sqlite3_exec(v->dst, objs[i].sql, NULL, NULL, NULL);
+		if (objs[i].type && strcmp(objs[i].type, "table") != 0)
+			create_object(v->dst, objs[i].sql);
 	if (sqlite3_exec(v->dst, "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
 	    !rc)
 		rc = err_set(v->ctx, STRATA_EIO, "cannot write the recovered file: %s",

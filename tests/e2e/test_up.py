@@ -319,3 +319,27 @@ def test_error_in_down_section_names_its_line(strata, mig, engine):
     assert code == 1, (out, err)
     assert "001_d.sql:7" in err, err
     assert engine.has_table("a") and engine.applied() == [1]
+
+
+@pytest.mark.parametrize("control", ["COMMIT;", "BEGIN;", "END;", "ROLLBACK;"])
+def test_transaction_control_in_a_body_is_refused(strata, mig, engine, control):
+    """A COMMIT in a transactional body would commit the migration without its tracking rows:
+    refused before anything of it runs, naming the file and line (docs/design.md)."""
+    mig.simple(1, "one")
+    mig.write("002_sneaky.sql", up="CREATE TABLE t_sneaky (id INTEGER);\n%s\nCREATE TABLE t_after (id INTEGER);" % control,
+              down="DROP TABLE t_sneaky;")
+    code, out, err = strata("up")
+    assert code == 1
+    assert "002_sneaky.sql:" in err and "no-transaction" in err, err
+    assert engine.applied() == [1]
+    assert not engine.has_table("t_sneaky") and not engine.has_table("t_after")
+    assert [r["status"] for r in engine.history() if r["version"] == 2] == ["failed"]
+
+
+def test_transaction_control_allowed_without_a_transaction(strata, mig, engine):
+    """`-- strata:no-transaction` migrations may manage transactions themselves."""
+    mig.write("001_own.sql", up="BEGIN;\nCREATE TABLE t_own (id INTEGER);\nCOMMIT;",
+              down="DROP TABLE t_own;", directives=["-- strata:no-transaction"])
+    code, out, err = strata("up")
+    assert code == 0, err
+    assert engine.applied() == [1] and engine.has_table("t_own")

@@ -144,6 +144,29 @@ static void test_api_foreign_keys_setting_restored(void **state)
 	sqlite3_close(db);
 }
 
+static void test_api_caller_handle_in_transaction_refused(void **state)
+{
+	strata_run *run;
+	sqlite3 *db;
+	strata *ctx;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	sqlite3_exec(db, "CREATE TABLE mine (x); BEGIN; INSERT INTO mine VALUES (1)",
+		     NULL, NULL, NULL);
+	assert_int_equal(strata_open_sqlite(&ctx, db), STRATA_OK);
+	assert_int_equal(strata_add_migrations(ctx, base, 1), STRATA_OK);
+	assert_int_equal(strata_up(ctx, STRATA_LATEST, 0, &run), STRATA_EINVAL);
+	assert_non_null(strstr(strata_errmsg(ctx), "inside a transaction"));
+	strata_run_free(run);
+	strata_close(ctx);
+	/* The application's transaction is untouched: still open, row there. */
+	assert_int_equal(sqlite3_get_autocommit(db), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM mine"), 1);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+}
+
 struct seen {
 	int warnings, starts, dones, fails;
 	char last_warning[512];
@@ -380,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_api_bad_url),
 		cmocka_unit_test(test_api_caller_handle_stays_open),
 		cmocka_unit_test(test_api_foreign_keys_setting_restored),
+		cmocka_unit_test(test_api_caller_handle_in_transaction_refused),
 		cmocka_unit_test(test_api_folder_and_array_mixed),
 		cmocka_unit_test(test_api_duplicate_across_sources),
 		cmocka_unit_test(test_api_failure_reports_file_line),
