@@ -5,6 +5,7 @@
  * bytes, so a build can regenerate it whenever the folder changes.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,7 @@ static int write_file(struct cli *cli, const char *path, const char *dir,
 		      const strata_migration *m, size_t n, bool is_header)
 {
 	FILE *f = fopen(path, "w");
+	int bad;
 
 	if (!f)
 		return cli_error(cli, CLI_FAIL, "cannot write '%s'", path);
@@ -156,8 +158,11 @@ static int write_file(struct cli *cli, const char *path, const char *dir,
 		write_header(f, dir, symbol);
 	else
 		write_source(f, dir, symbol, header, m, n);
-	if (fclose(f) != 0)
-		return cli_error(cli, CLI_FAIL, "cannot write '%s'", path);
+	/* A full disk must not leave a truncated file behind an exit 0. */
+	bad = ferror(f);
+	if (fclose(f) != 0 || bad)
+		return cli_error(cli, CLI_FAIL, "cannot write '%s': %s", path,
+				 strerror(errno));
 	return CLI_OK;
 }
 
@@ -174,6 +179,11 @@ int cmd_embed(struct cli *cli)
 	if (!c_identifier(symbol))
 		return cli_usage(cli, "bad --symbol '%s': use a C identifier",
 				 symbol);
+	/* The folder's name goes into a C comment and the header's into an
+	 * #include: refuse what would break either. */
+	if (strstr(dir, "*/") || strpbrk(dir, "\n\r") ||
+	    (cli->output && strpbrk(cli->output, "\"\n\r\\")))
+		return cli_usage(cli, "the folder or output name holds characters a C source file cannot quote");
 	rc = strata_add_dir(cli->ctx, dir);
 	if (rc)
 		return cli_lib_error_as(cli, CLI_USAGE);

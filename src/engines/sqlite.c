@@ -62,6 +62,29 @@ static int check_parent(strata *ctx, const char *path)
 	return rc;
 }
 
+/*
+ * "<database>.strata.lock", from the real path, so that runners reaching
+ * one database through a symlink or another relative path share one lock.
+ */
+static char *lock_path_for(const char *path)
+{
+	char *real = realpath(path, NULL), *dir = NULL;
+	const char *base = strrchr(path, '/');
+	struct sb out = SB_INIT;
+
+	if (real) {
+		sb_adds(&out, real);
+	} else if ((dir = parent_dir(path)) && (real = realpath(dir, NULL))) {
+		sb_addf(&out, "%s/%s", real, base ? base + 1 : path);
+	} else {
+		sb_adds(&out, path); /* the folder is missing: connect says so */
+	}
+	sb_adds(&out, ".strata.lock");
+	free(real);
+	free(dir);
+	return sb_detach(&out);
+}
+
 static void sq_close(struct engine_conn *c)
 {
 	struct sqlite_conn *s = (struct sqlite_conn *)c;
@@ -101,14 +124,8 @@ static int sq_connect(struct engine_conn **out, strata *ctx,
 	s->path = strdup(url->path);
 	if (!s->path)
 		goto oom;
-	if (!is_memory(url->path)) {
-		size_t n = strlen(url->path);
-		s->lock_path = malloc(n + sizeof(".strata.lock"));
-		if (!s->lock_path)
-			goto oom;
-		memcpy(s->lock_path, url->path, n);
-		memcpy(s->lock_path + n, ".strata.lock", sizeof(".strata.lock"));
-	}
+	if (!is_memory(url->path) && !(s->lock_path = lock_path_for(url->path)))
+		goto oom;
 	sq_exists(ctx, url, &exists);
 	if (!exists && !is_memory(url->path) && !ctx->app_db) {
 		if (mode != CONNECT_CREATE) {
