@@ -109,7 +109,7 @@ echo "timing:   $(timing_how), median of $RUNS runs after 1 untimed run each; wa
 echo "          output removed and \`sync\` before every run; sqlite3 $(sqlite3 --version | awk '{ print $1 }')"
 echo
 printf '%-10s %10s %8s  %s\n' "command" "seconds" "MiB/s" "what"
-printf '%-10s %10s %8s  %s\n' "strata" "$(secs "$ms_strata")" "$(mibs "$ms_strata")" "strata backup --output (backup API, fsync, rename)"
+printf '%-10s %10s %8s  %s\n' "strata" "$(secs "$ms_strata")" "$(mibs "$ms_strata")" "strata backup --output (copy under a read lock, fsync, rename)"
 printf '%-10s %10s %8s  %s\n' "cp" "$(secs "$ms_cp")" "$(mibs "$ms_cp")" "cp DB OUT (no fsync)"
 printf '%-10s %10s %8s  %s\n' "cp+fsync" "$(secs "$ms_cpsync")" "$(mibs "$ms_cpsync")" "cp DB OUT && sync OUT"
 printf '%-10s %10s %8s  %s\n' "sqlite3" "$(secs "$ms_sqlite3")" "$(mibs "$ms_sqlite3")" "sqlite3 DB \".backup OUT\""
