@@ -331,10 +331,18 @@ int strata_backup(strata *ctx, const char *output, char **path_out)
 		rc = backup_take(&s, path_out);
 	else if (!rc) {
 		struct stat st;
+		char *dir = strdup(output), *slash;
+		if (dir && (slash = strrchr(dir, '/')))
+			*slash = '\0';
 		if (stat(output, &st) == 0)
 			rc = err_set(ctx, STRATA_EIO,
 				     "'%s' already exists: choose a new file",
 				     output);
+		else if (dir && strchr(output, '/') &&
+			 (stat(*dir ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode)))
+			rc = err_set(ctx, STRATA_EIO,
+				     "cannot write '%s': folder '%s' does not exist",
+				     output, dir);
 		else if (!s.e->backup)
 			rc = err_set(ctx, STRATA_EUNSUPPORTED,
 				     "backups are not supported for %s",
@@ -343,6 +351,7 @@ int strata_backup(strata *ctx, const char *output, char **path_out)
 			rc = write_backup(&s, output);
 		if (!rc && !(*path_out = strdup(output)))
 			rc = err_oom(ctx);
+		free(dir);
 	}
 	session_close(&s);
 	return rc;

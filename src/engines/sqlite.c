@@ -152,7 +152,18 @@ static int sq_connect(struct engine_conn **out, strata *ctx,
 	}
 	if (mode == CONNECT_CREATE)
 		flags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(url->path, &s->db, flags, NULL) != SQLITE_OK) {
+	/* Debian's SQLite reads "file:..." as a URI: keep it a file name. */
+	if (!strncmp(url->path, "file:", 5)) {
+		struct sb local = SB_INIT;
+		sb_addf(&local, "./%s", url->path);
+		if (local.failed)
+			goto oom;
+		rc = sqlite3_open_v2(local.buf, &s->db, flags, NULL);
+		sb_release(&local);
+	} else {
+		rc = sqlite3_open_v2(url->path, &s->db, flags, NULL);
+	}
+	if (rc != SQLITE_OK) {
 		rc = err_set(ctx, STRATA_EIO, "cannot open database '%s': %s",
 			     url->path,
 			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -223,12 +234,18 @@ static int exec_body(struct sqlite_conn *s, const char *sql, size_t len,
 	while (p < end) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
-		int rc, off;
+		int rc, off, n;
 
-		/* Bodies are NUL-terminated: no size limit past 2 GiB. */
-		rc = sqlite3_prepare_v2(s->db, p,
-					end - p > INT_MAX ? -1 : (int)(end - p),
-					&st, &tail);
+		/*
+		 * Bodies are NUL-terminated, and saying so matters: a length
+		 * without the terminator makes SQLite copy the rest of the
+		 * body for every statement (quadratic in their number).
+		 */
+		if (*end) /* not terminated here: a length (rare, small) */
+			n = end - p > INT_MAX ? INT_MAX : (int)(end - p);
+		else
+			n = end - p >= INT_MAX ? -1 : (int)(end - p) + 1;
+		rc = sqlite3_prepare_v2(s->db, p, n, &st, &tail);
 		if (rc != SQLITE_OK) {
 			off = sqlite3_error_offset(s->db);
 			info->err_off = off >= 0 ? (long)(p - sql) + off
@@ -364,7 +381,7 @@ static int sq_tracking_exists(struct engine_conn *c, const char *prefix,
 		return err_oom(c->ctx);
 	rc = sq_query(c,
 		      "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
-		      " AND name = ?",
+		      " AND name = ? COLLATE NOCASE",
 		      &PTEXT(name.buf), 1, count_row, &n);
 	sb_release(&name);
 	*out = n > 0;
