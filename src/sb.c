@@ -83,6 +83,17 @@ void sb_addf(struct sb *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
+void sb_add_ident(struct sb *sb, const char *name)
+{
+	sb_addc(sb, '"');
+	for (; *name; name++) {
+		if (*name == '"')
+			sb_addc(sb, '"');
+		sb_addc(sb, *name);
+	}
+	sb_addc(sb, '"');
+}
+
 void sb_reset(struct sb *sb)
 {
 	sb->len = 0;

@@ -51,18 +51,6 @@ char *pg_prefix_lower(const char *prefix)
 	return p;
 }
 
-/* "name" with inner quotes doubled, appended to sb. */
-static void add_ident(struct sb *sb, const char *name)
-{
-	sb_addc(sb, '"');
-	for (; *name; name++) {
-		if (*name == '"')
-			sb_addc(sb, '"');
-		sb_addc(sb, *name);
-	}
-	sb_addc(sb, '"');
-}
-
 int pg_fail(struct pg_conn *p, PGconn *db, const PGresult *res,
 	    const char *what)
 {
@@ -320,7 +308,7 @@ static int parse_schemas(struct pg_conn *p, const char *list, struct sb *sql,
 		}
 		if (count++)
 			sb_adds(sql, ", ");
-		add_ident(sql, name.buf);
+		sb_add_ident(sql, name.buf);
 		n = sb_detach(&name);
 		if (!n)
 			return err_oom(p->base.ctx);
@@ -391,7 +379,7 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 			struct sb create = SB_INIT;
 
 			sb_adds(&create, "CREATE SCHEMA IF NOT EXISTS ");
-			add_ident(&create, chosen);
+			sb_add_ident(&create, chosen);
 			rc = create.failed ? err_oom(p->base.ctx)
 					   : exec_simple(p, p->db, create.buf);
 			sb_release(&create);

@@ -442,17 +442,6 @@ static const char *jstr(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-static void add_ident(struct sb *sb, const char *name)
-{
-	sb_addc(sb, '"');
-	for (; *name; name++) {
-		if (*name == '"')
-			sb_addc(sb, '"');
-		sb_addc(sb, *name);
-	}
-	sb_addc(sb, '"');
-}
-
 static void sql_table(struct sb *sb, json_t *t)
 {
 	json_t *cols = json_object_get(t, "columns");
@@ -461,12 +450,12 @@ static void sql_table(struct sb *sb, json_t *t)
 	json_t *x;
 
 	sb_adds(sb, "CREATE TABLE ");
-	add_ident(sb, jstr(t, "name"));
+	sb_add_ident(sb, jstr(t, "name"));
 	sb_adds(sb, " (");
 	json_array_foreach(cols, i, x)
 	{
 		sb_adds(sb, n++ ? ",\n    " : "\n    ");
-		add_ident(sb, jstr(x, "name"));
+		sb_add_ident(sb, jstr(x, "name"));
 		sb_addf(sb, " %s", jstr(x, "type"));
 		if (jstr(x, "generated"))
 			sb_addf(sb, " GENERATED ALWAYS AS (%s) STORED",
@@ -487,7 +476,7 @@ static void sql_table(struct sb *sb, json_t *t)
 			continue; /* after every table */
 		sb_adds(sb, n++ ? ",\n    " : "\n    ");
 		sb_adds(sb, "CONSTRAINT ");
-		add_ident(sb, jstr(x, "name"));
+		sb_add_ident(sb, jstr(x, "name"));
 		sb_addf(sb, " %s", jstr(x, "definition"));
 	}
 	sb_adds(sb, "\n)");
@@ -504,7 +493,7 @@ static void sql_text(struct sb *sb, json_t *root)
 	json_array_foreach(json_object_get(root, "sequences"), i, x)
 	{
 		sb_adds(sb, "CREATE SEQUENCE ");
-		add_ident(sb, jstr(x, "name"));
+		sb_add_ident(sb, jstr(x, "name"));
 		sb_addf(sb,
 			" AS %s INCREMENT BY %lld MINVALUE %lld MAXVALUE %lld"
 			" START WITH %lld CACHE %lld%s;\n\n",
@@ -531,9 +520,9 @@ static void sql_text(struct sb *sb, json_t *root)
 			if (strcmp(jstr(k, "type"), "foreign key") != 0)
 				continue;
 			sb_adds(sb, "ALTER TABLE ");
-			add_ident(sb, jstr(x, "name"));
+			sb_add_ident(sb, jstr(x, "name"));
 			sb_adds(sb, " ADD CONSTRAINT ");
-			add_ident(sb, jstr(k, "name"));
+			sb_add_ident(sb, jstr(k, "name"));
 			sb_addf(sb, " %s;\n\n", jstr(k, "definition"));
 		}
 	}
@@ -544,7 +533,7 @@ static void sql_text(struct sb *sb, json_t *root)
 		sb_adds(sb, json_is_true(json_object_get(x, "materialized"))
 				    ? "CREATE MATERIALIZED VIEW "
 				    : "CREATE VIEW ");
-		add_ident(sb, jstr(x, "name"));
+		sb_add_ident(sb, jstr(x, "name"));
 		sb_addf(sb, " AS\n%s;\n\n", jstr(x, "definition"));
 	}
 	json_array_foreach(json_object_get(root, "functions"), i, x)

@@ -26,17 +26,6 @@ struct salvage {
 	strata_recover_result *res;
 };
 
-static void add_quoted(struct sb *sb, const char *ident)
-{
-	sb_addc(sb, '"');
-	for (; *ident; ident++) {
-		if (*ident == '"')
-			sb_addc(sb, '"');
-		sb_addc(sb, *ident);
-	}
-	sb_addc(sb, '"');
-}
-
 /* Read sqlite_schema as far as it can be read. */
 static int read_schema(struct salvage *v, struct object **out, size_t *n)
 {
@@ -138,10 +127,10 @@ static int salvage_table(struct salvage *v, const char *table,
 	int ncol, rc = STRATA_OK;
 
 	sb_adds(&q, "SELECT rowid, * FROM ");
-	add_quoted(&q, table);
+	sb_add_ident(&q, table);
 	sb_adds(&q, " WHERE rowid >= ? ORDER BY rowid");
 	sb_adds(&p, "SELECT rowid FROM ");
-	add_quoted(&p, table);
+	sb_add_ident(&p, table);
 	sb_adds(&p, " WHERE rowid >= ? ORDER BY rowid LIMIT 1");
 	if (q.failed || p.failed) {
 		rc = err_oom(v->ctx);
@@ -155,11 +144,11 @@ static int salvage_table(struct salvage *v, const char *table,
 	}
 	ncol = sqlite3_column_count(scan);
 	sb_adds(&ins, "INSERT INTO ");
-	add_quoted(&ins, table);
+	sb_add_ident(&ins, table);
 	sb_adds(&ins, " (rowid");
 	for (int i = 1; i < ncol; i++) {
 		sb_adds(&ins, ", ");
-		add_quoted(&ins, sqlite3_column_name(scan, i));
+		sb_add_ident(&ins, sqlite3_column_name(scan, i));
 	}
 	sb_adds(&ins, ") VALUES (?");
 	for (int i = 1; i < ncol; i++)

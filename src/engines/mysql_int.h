@@ -1,0 +1,76 @@
+/* mysql_int.h - the MySQL/MariaDB engine's connection, shared by its files. */
+#ifndef STRATA_MYSQL_INT_H
+#define STRATA_MYSQL_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "mysql_dl.h"
+
+/* MySQL's limit on a GET_LOCK name. */
+#define MY_LOCK_NAME_MAX 64
+
+struct my_conn {
+	struct engine_conn base; /* first: the runner sees only this */
+	MYSQL *db;
+	MYSQL *lock_db; /* the run lock's own session, or NULL */
+	char lock_name[MY_LOCK_NAME_MAX + 1];
+	/* How to connect, to open lock_db alike. */
+	const struct strata_url *url;
+	char *masked;     /* the URL with its password masked */
+	char *dbname;     /* the database of the URL */
+	bool db_missing;  /* it does not exist (and we may not create it) */
+};
+
+/* mysql.c */
+/* A new session like the main one (database selected unless missing). */
+int my_open(struct my_conn *m, MYSQL **out);
+/*
+ * Record the last error of db as STRATA_ESQL:
+ * "<what>: message (MySQL error N, SQLSTATE x)", password masked.
+ */
+int my_fail(struct my_conn *m, MYSQL *db, const char *what);
+/* Run one statement on db, and drop every result it returns. */
+int my_exec_simple(struct my_conn *m, MYSQL *db, const char *sql);
+/*
+ * One statement with '?' placeholders on db; fn (may be NULL) sees each
+ * row of the first result as text.
+ */
+int my_query_on(struct my_conn *m, MYSQL *db, const char *sql,
+		const struct sql_param *p, int np, row_fn fn, void *payload);
+/* Which of the two tracking tables exist in the database. */
+int my_tracking_tables(struct my_conn *m, const char *prefix, bool *mig,
+		       bool *hist);
+/* A copy of s on one line (newlines become spaces, no trailing space). */
+char *my_one_line(const char *s);
+/* The lock name for a prefix: "strata:<db>:<prefix>", at most 64 bytes. */
+void my_lock_name(const struct my_conn *m, const char *prefix,
+		  char out[MY_LOCK_NAME_MAX + 1]);
+
+/* mysql_lock.c */
+int my_lock(struct engine_conn *c, int timeout_s);
+void my_unlock(struct engine_conn *c);
+int my_attempt_begin(struct engine_conn *c, const struct attempt *a,
+		     int64_t *history_id);
+int my_attempt_end(struct engine_conn *c);
+int my_attempt_peek(struct engine_conn *c, const char *prefix,
+		    struct attempt *a);
+/* Is the run lock held by another session?  *holder (may be NULL) says who. */
+int my_lock_held_elsewhere(struct my_conn *m, const char *prefix, bool *held,
+			   char **holder);
+
+/* mysql_schema.c */
+int my_schema_dump(struct engine_conn *c, const char *prefix, int format,
+		   char **out);
+
+/* mysql_check.c */
+int my_check(struct engine_conn *c, const char *prefix,
+	     strata_check_result *out);
+
+/* mysql_backup.c */
+int my_backup(struct engine_conn *c, const char *path);
+
+extern const struct engine engine_mysql;
+
+#endif
