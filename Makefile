@@ -18,6 +18,12 @@ ifeq ($(WITH_POSTGRES),1)
 DEFS += -DSTRATA_WITH_POSTGRES $(shell $(PKG_CONFIG) --cflags libpq)
 LIBS_DL = -ldl
 endif
+# The same for MariaDB Connector/C (src/engines/mysql_dl.h).
+WITH_MYSQL ?= $(if $(wildcard src/engines/mysql.c),$(call has,libmariadb))
+ifeq ($(WITH_MYSQL),1)
+DEFS += -DSTRATA_WITH_MYSQL $(shell $(PKG_CONFIG) --cflags libmariadb)
+LIBS_DL = -ldl
+endif
 
 ifdef SANITIZE # make SANITIZE=address,undefined
 SAN = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -32,6 +38,9 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LIBS_DL)
 LIB_SRC := $(wildcard src/*.c src/engines/sqlite*.c)
 ifeq ($(WITH_POSTGRES),1)
 LIB_SRC += $(wildcard src/engines/postgres*.c)
+endif
+ifeq ($(WITH_MYSQL),1)
+LIB_SRC += $(wildcard src/engines/mysql*.c)
 endif
 CLI_SRC := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -121,6 +130,9 @@ unit: $(UNIT_BIN)
 ifeq ($(WITH_POSTGRES),1)
 WITH_SERVERS = bash scripts/with-postgres.sh
 endif
+ifeq ($(WITH_MYSQL),1)
+WITH_SERVERS += bash scripts/with-mariadb.sh
+endif
 e2e: $(BIN)
 	$(WITH_SERVERS) env STRATA_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
@@ -183,6 +195,6 @@ clean:
 	rm -rf build
 
 # The engine registry changes with the engines built in.
-$(BUILD)/src/engine.o: $(wildcard src/engines/postgres.c)
+$(BUILD)/src/engine.o: $(wildcard src/engines/postgres.c src/engines/mysql.c)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

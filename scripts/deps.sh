@@ -5,7 +5,8 @@ set -e
 missing=""
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || missing="$missing $1"; }
 for p in gcc make pkg-config libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev \
-	 libpq-dev python3-pytest sqlite3 postgresql-15 postgresql-client-15; do
+	 libpq-dev libmariadb-dev python3-pytest sqlite3 postgresql-15 postgresql-client-15 \
+	 mariadb-server mariadb-client; do
 	need "$p"
 done
 [ -z "$missing" ] && exit 0

@@ -11,6 +11,9 @@ static const struct engine *const engines[] = {
 #ifdef STRATA_WITH_POSTGRES
 	&engine_postgres,
 #endif
+#ifdef STRATA_WITH_MYSQL
+	&engine_mysql,
+#endif
 	NULL,
 };
 

@@ -150,6 +150,9 @@ extern const struct engine engine_sqlite;
 #ifdef STRATA_WITH_POSTGRES
 extern const struct engine engine_postgres;
 #endif
+#ifdef STRATA_WITH_MYSQL
+extern const struct engine engine_mysql;
+#endif
 
 /* The engine for a parsed URL, or NULL (message set: not built in). */
 const struct engine *engine_find(strata *ctx, const struct strata_url *url);

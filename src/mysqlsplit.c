@@ -1,4 +1,4 @@
-/* mysqlsplit.c - split a MySQL/MariaDB body into statements (see the header). */
+/* mysqlsplit.c - split a MySQL/MariaDB body into statements. */
 #include "mysqlsplit.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* mysql_dl.c - load the MariaDB client library on first use (see mysql_dl.h). */
+/* mysql_dl.c - load MariaDB Connector/C on first use (see mysql_dl.h). */
 #define MY_DL_LOADER
 #include "mysql_dl.h"
 

@@ -16,11 +16,14 @@ struct my_conn {
 	MYSQL *db;
 	MYSQL *lock_db; /* the run lock's own session, or NULL */
 	char lock_name[MY_LOCK_NAME_MAX + 1];
-	/* How to connect, to open lock_db alike. */
+	/*
+	 * How to connect, to open lock_db alike: the context's own URL,
+	 * which outlives every connection made from it.
+	 */
 	const struct strata_url *url;
-	char *masked;     /* the URL with its password masked */
-	char *dbname;     /* the database of the URL */
-	bool db_missing;  /* it does not exist (and we may not create it) */
+	char *masked;    /* the URL with its password masked */
+	char *dbname;    /* the database of the URL */
+	bool db_missing; /* it does not exist (and we may not create it) */
 };
 
 /* mysql.c */
@@ -42,6 +45,8 @@ int my_query_on(struct my_conn *m, MYSQL *db, const char *sql,
 /* Which of the two tracking tables exist in the database. */
 int my_tracking_tables(struct my_conn *m, const char *prefix, bool *mig,
 		       bool *hist);
+/* tmpl with every "%s" replaced by prefix; caller frees, NULL on OOM. */
+char *my_prefixed(const char *tmpl, const char *prefix);
 /* A copy of s on one line (newlines become spaces, no trailing space). */
 char *my_one_line(const char *s);
 /* The lock name for a prefix: "strata:<db>:<prefix>", at most 64 bytes. */

@@ -34,8 +34,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 STRATA_BIN = os.environ.get("STRATA_BIN") or str(REPO / "build" / "strata")
-# PostgreSQL joins by default when a server is there (scripts/with-postgres.sh).
-_DEFAULT_ENGINES = "sqlite,postgres" if os.environ.get("STRATA_PG_URL") else "sqlite"
+# A server engine joins by default when its server is there (scripts/with-*.sh).
+_DEFAULT_ENGINES = ",".join(
+    ["sqlite"] + (["postgres"] if os.environ.get("STRATA_PG_URL") else [])
+    + (["mysql"] if os.environ.get("STRATA_MYSQL_URL") else []))
 ENGINES = [e.strip() for e in os.environ.get("STRATA_E2E_ENGINES", _DEFAULT_ENGINES).split(",")
            if e.strip()]
 
@@ -55,6 +57,12 @@ Result = collections.namedtuple("Result", "code out err")
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "sqlite_only: relies on SQLite specifics; generated for the sqlite engine only")
+    config.addinivalue_line(
+        "markers", "txn_ddl: needs DDL that rolls back (SQLite, PostgreSQL); not generated for "
+        "MySQL, where a failed migration with committed DDL is dirty (test_mysql.py covers it)")
+    config.addinivalue_line(
+        "markers", "not_mysql_sql: uses SQL MariaDB does not take (DROP INDEX without ON, "
+        "TEXT over 64 KiB); not generated for MySQL")
 
 
 def pytest_generate_tests(metafunc):
@@ -62,6 +70,9 @@ def pytest_generate_tests(metafunc):
         engines = ENGINES
         if metafunc.definition.get_closest_marker("sqlite_only"):
             engines = [e for e in ENGINES if e == "sqlite"]
+        if (metafunc.definition.get_closest_marker("txn_ddl")
+                or metafunc.definition.get_closest_marker("not_mysql_sql")):
+            engines = [e for e in engines if e != "mysql"]
         metafunc.parametrize("engine", engines, indirect=True)
 
 
@@ -315,6 +326,11 @@ def _engine_class(name):
             pytest.skip("STRATA_PG_URL is not set (see scripts/with-postgres.sh)")
         from pg_engine import PostgresEngine  # tests/e2e/pg_engine.py
         _ENGINE_CLASSES["postgres"] = PostgresEngine
+    if name == "mysql" and "mysql" not in _ENGINE_CLASSES:
+        if not os.environ.get("STRATA_MYSQL_URL"):
+            pytest.skip("STRATA_MYSQL_URL is not set (see scripts/with-mariadb.sh)")
+        from mysql_engine import MysqlEngine  # tests/e2e/mysql_engine.py
+        _ENGINE_CLASSES["mysql"] = MysqlEngine
     return _ENGINE_CLASSES.get(name)
 
 

@@ -130,6 +130,7 @@ def test_irreversible_refused_up_front(strata, mig, engine):
     assert engine.applied() == [1, 2]
 
 
+@pytest.mark.not_mysql_sql
 def test_down_uses_stored_sql_when_file_is_gone(strata, mig, engine):
     mig.simple(1, "one")
     mig.write("002_gone.sql", up="CREATE TABLE gone (a INTEGER);\nCREATE INDEX gone_a ON gone(a);",
@@ -188,6 +189,7 @@ def test_down_uses_current_down_section_of_existing_file(strata, mig, engine):
     assert engine.applied() == []
 
 
+@pytest.mark.txn_ddl
 def test_failing_down_leaves_everything(strata, mig, engine):
     mig.simple(1, "one")
     mig.write("002_baddown.sql", up="CREATE TABLE bd (a INTEGER);",

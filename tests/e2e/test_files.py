@@ -13,6 +13,7 @@ def assert_nothing_applied(engine):
 
 # --------------------------------------------------------------------------- single-file form
 
+@pytest.mark.not_mysql_sql
 def test_single_file_form_up_and_down(strata, mig, engine):
     mig.write("001_create_servers.sql", raw=(
         "-- Create the servers table\n"
@@ -276,6 +277,7 @@ def test_empty_nul_or_invalid_utf8_file_is_exit_2(strata, mig, engine, content, 
     assert_nothing_applied(engine)
 
 
+@pytest.mark.not_mysql_sql
 def test_no_size_limit(strata, mig, engine):
     big = "x" * (3 * 1024 * 1024)
     stmts = "\n".join("INSERT INTO big (v) VALUES ('%d');" % i for i in range(5000))

@@ -127,6 +127,7 @@ def test_status_text_runs(strata, mig, engine):
 
 # --------------------------------------------------------------------------- history
 
+@pytest.mark.txn_ddl
 def test_history_json_has_every_column_newest_last(strata, mig, engine):
     mig.simple(1, "one")
     mig.simple(2, "two")

@@ -217,6 +217,7 @@ BAD = ("-- A migration that fails midway\n"          # line 1
        "DROP TABLE never;\nDROP TABLE half;\n")
 
 
+@pytest.mark.txn_ddl
 def test_failing_migration_midway(strata, mig, engine):
     mig.simple(1, "one")
     mig.write("002_bad.sql", raw=BAD)
@@ -255,6 +256,7 @@ def test_failing_migration_json(strata, mig, engine):
     assert "002_bad.sql" in err
 
 
+@pytest.mark.txn_ddl
 def test_syntax_error_names_file_and_line(strata, mig, engine):
     mig.write("001_syntax.sql", raw="-- syntax\n-- strata:up\nCREATE TABLE ok1 (a INTEGER);\n\nCREAT TABLE oops (a);\n")
     code, out, err = strata("up")
@@ -267,6 +269,7 @@ def test_syntax_error_names_file_and_line(strata, mig, engine):
         assert engine.history()[0]["statements_done"] == 1
 
 
+@pytest.mark.txn_ddl
 def test_fixed_migration_applies_after_failure(strata, mig, engine):
     mig.write("001_fix.sql", up="CREATE TABLE fx (a INTEGER);\nINSERT INTO nothere VALUES (1);", down="DROP TABLE fx;")
     code, out, err = strata("up")
@@ -301,6 +304,7 @@ def test_constraint_violation_rolls_back_data(strata, mig, engine):
     ({"001_t.sql": b"-- t\n-- strata:up\nCREATE TABLE t (x INTEGER);\n/* a comment\n   over lines */ SELECT 1;\nSELEC 2;\n"},
      "001_t.sql:6"),
 ], ids=["crlf", "bom", "pair", "multiline", "after-block-comment"])
+@pytest.mark.txn_ddl
 def test_error_names_file_and_line(strata, mig, engine, files, where):
     for name, data in files.items():
         mig.write(name, raw=data)
@@ -311,6 +315,7 @@ def test_error_names_file_and_line(strata, mig, engine, files, where):
     assert engine.user_tables() == []
 
 
+@pytest.mark.txn_ddl
 def test_error_in_down_section_names_its_line(strata, mig, engine):
     mig.write("001_d.sql", raw="-- d\n-- strata:up\nCREATE TABLE a (x INTEGER);\n\n-- strata:down\nDROP TABLE a;\nDROP TABLE nope;\n")
     code, out, err = strata("up")

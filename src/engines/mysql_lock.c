@@ -1,0 +1,301 @@
+/*
+ * mysql_lock.c - the run lock of a MySQL/MariaDB database and the record
+ * of an attempt in progress.
+ *
+ * The lock is a named user lock, GET_LOCK('strata:<db>:<prefix>', 0),
+ * held on a connection of its own that never opens a transaction; a
+ * waiter polls it every 50 ms up to the timeout, so it holds no snapshot
+ * or metadata lock while it waits.  The lock dies with its session, so a
+ * killed runner never leaves it behind.
+ *
+ * An attempt is a 'running' history row inserted (autocommit) before the
+ * migration starts; the runner turns it into 'success' inside the
+ * migration's transaction, or 'failed'/'dirty' after the rollback.  It
+ * is alive while another session holds the lock (IS_USED_LOCK).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctx.h"
+#include "err.h"
+#include "mysql_int.h"
+#include "sb.h"
+#include "util.h"
+
+#define LOCK_POLL_MS 50
+
+void my_lock_name(const struct my_conn *m, const char *prefix,
+		  char out[MY_LOCK_NAME_MAX + 1])
+{
+	int n = snprintf(out, MY_LOCK_NAME_MAX + 1, "strata:%s:%s",
+			 m->dbname ? m->dbname : "", prefix);
+
+	if (n < 0 || n > MY_LOCK_NAME_MAX) {
+		/* Too long: a 64-bit FNV-1a of both, which fits. */
+		uint64_t h = 14695981039346656037ULL;
+		const char *parts[2] = { m->dbname ? m->dbname : "", prefix };
+
+		for (int i = 0; i < 2; i++) {
+			for (const char *s = parts[i]; *s; s++) {
+				h ^= (unsigned char)*s;
+				h *= 1099511628211ULL;
+			}
+			h ^= '/';
+			h *= 1099511628211ULL;
+		}
+		snprintf(out, MY_LOCK_NAME_MAX + 1, "strata:%016llx",
+			 (unsigned long long)h);
+	}
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The first column of the first row, as a copy (NULL for SQL NULL). */
+struct first_value {
+	char *value;
+	bool got, oom;
+};
+
+static int first_row(void *payload, int ncol, const char *const *v)
+{
+	struct first_value *f = payload;
+
+	f->got = true;
+	if (ncol > 0 && v[0] && !(f->value = strdup(v[0])))
+		f->oom = true;
+	return 1;
+}
+
+static int scalar(struct my_conn *m, MYSQL *db, const char *sql,
+		  const struct sql_param *p, int np, char **out)
+{
+	struct first_value f = { NULL, false, false };
+	int rc = my_query_on(m, db, sql, p, np, first_row, &f);
+
+	if (!rc && f.oom)
+		rc = err_oom(m->base.ctx);
+	if (rc) {
+		free(f.value);
+		f.value = NULL;
+	}
+	*out = f.value;
+	return rc;
+}
+
+/*
+ * Who holds the lock 'name' other than the session 'self' (0: none):
+ * "MySQL connection N (user@host)" from the process list when we may see
+ * it, else just the connection id.
+ */
+static int holder_of(struct my_conn *m, MYSQL *db, const char *name,
+		     unsigned long self, bool *held, char **holder)
+{
+	char *id = NULL, *who = NULL;
+	int rc;
+
+	*held = false;
+	if (holder)
+		*holder = NULL;
+	rc = scalar(m, db, "SELECT IS_USED_LOCK(?)", &PTEXT(name), 1, &id);
+	if (rc || !id)
+		return rc;
+	if (strtoul(id, NULL, 10) == self) {
+		free(id);
+		return STRATA_OK;
+	}
+	*held = true;
+	if (holder) {
+		struct sb sb = SB_INIT;
+		struct sql_param p = PINT(strtoll(id, NULL, 10));
+
+		/* Best effort: without PROCESS we see only our own sessions. */
+		if (scalar(m, db,
+			   "SELECT CONCAT(user, '@', host) FROM"
+			   " information_schema.processlist WHERE id = ?",
+			   &p, 1, &who))
+			err_clear(m->base.ctx);
+		sb_addf(&sb, "MySQL connection %s", id);
+		if (who)
+			sb_addf(&sb, " (%s)", who);
+		*holder = sb_detach(&sb);
+		if (!*holder)
+			rc = err_oom(m->base.ctx);
+	}
+	free(who);
+	free(id);
+	return rc;
+}
+
+int my_lock_held_elsewhere(struct my_conn *m, const char *prefix, bool *held,
+			   char **holder)
+{
+	char name[MY_LOCK_NAME_MAX + 1];
+
+	*held = false;
+	if (holder)
+		*holder = NULL;
+	my_lock_name(m, prefix, name);
+	if (m->lock_db && strcmp(name, m->lock_name) == 0)
+		return STRATA_OK; /* ours */
+	return holder_of(m, m->db, name, 0, held, holder);
+}
+
+int my_lock(struct engine_conn *c, int timeout_s)
+{
+	struct my_conn *m = (struct my_conn *)c;
+	int64_t deadline = util_ms() + (int64_t)timeout_s * 1000;
+	char *got = NULL;
+	int rc;
+
+	if (m->lock_db)
+		return STRATA_OK;
+	my_lock_name(m, c->ctx->table, m->lock_name);
+	rc = my_open(m, &m->lock_db);
+	if (rc)
+		return rc;
+	for (;;) {
+		free(got);
+		got = NULL;
+		rc = scalar(m, m->lock_db, "SELECT GET_LOCK(?, 0)",
+			    &PTEXT(m->lock_name), 1, &got);
+		if (rc || (got && strcmp(got, "1") == 0) ||
+		    util_ms() >= deadline)
+			break;
+		sleep_ms(LOCK_POLL_MS);
+	}
+	if (!rc && !(got && strcmp(got, "1") == 0)) {
+		char *holder = NULL;
+		bool held;
+
+		holder_of(m, m->lock_db, m->lock_name,
+			  mysql_thread_id(m->lock_db), &held, &holder);
+		err_clear(c->ctx);
+		rc = err_set(c->ctx, STRATA_ELOCKED,
+			     "timed out after %d s waiting for the lock on '%s'"
+			     " (held by %s)",
+			     timeout_s, m->masked,
+			     holder ? holder : "another runner");
+		free(holder);
+	}
+	free(got);
+	if (rc) {
+		mysql_close(m->lock_db);
+		m->lock_db = NULL;
+	}
+	return rc;
+}
+
+void my_unlock(struct engine_conn *c)
+{
+	struct my_conn *m = (struct my_conn *)c;
+	char *ignored = NULL;
+
+	if (!m->lock_db)
+		return;
+	/* Closing the session would release it too; say so explicitly. */
+	if (scalar(m, m->lock_db, "SELECT RELEASE_LOCK(?)",
+		   &PTEXT(m->lock_name), 1, &ignored) == STRATA_OK)
+		free(ignored);
+	mysql_close(m->lock_db);
+	m->lock_db = NULL;
+}
+
+int my_attempt_begin(struct engine_conn *c, const struct attempt *a,
+		     int64_t *history_id)
+{
+	struct my_conn *m = (struct my_conn *)c;
+	struct sb sql = SB_INIT;
+	int rc;
+
+	*history_id = -1;
+	struct sql_param p[5] = {
+		PINT(a->version),
+		PTEXT(a->name),
+		PTEXT(a->direction == STRATA_DOWN ? "down" : "up"),
+		PTEXT(a->started_at),
+		PTEXT(util_user_host()),
+	};
+	/* Autocommit: on record before the migration's statements run. */
+	sb_addf(&sql,
+		"INSERT INTO %s_history (version, name, direction, status,"
+		" started_at, applied_by) VALUES (?, ?, ?, 'running', ?, ?)",
+		c->ctx->table);
+	if (sql.failed)
+		return err_oom(c->ctx);
+	rc = my_query_on(m, m->db, sql.buf, p, 5, NULL, NULL);
+	if (!rc) {
+		*history_id = (int64_t)mysql_insert_id(m->db);
+		if (*history_id <= 0)
+			rc = err_set(c->ctx, STRATA_ESQL,
+				     "cannot record the attempt: no history"
+				     " id");
+	}
+	sb_release(&sql);
+	return rc;
+}
+
+int my_attempt_end(struct engine_conn *c)
+{
+	(void)c; /* the runner finished the row itself */
+	return STRATA_OK;
+}
+
+struct peek_read {
+	struct attempt *a;
+	bool oom;
+};
+
+static int peek_row(void *payload, int ncol, const char *const *v)
+{
+	struct peek_read *r = payload;
+	struct attempt *a = r->a;
+
+	(void)ncol;
+	a->present = true;
+	a->id = strtoll(v[0], NULL, 10);
+	a->version = v[1] ? strtoll(v[1], NULL, 10) : -1;
+	if (v[2] && !(a->name = strdup(v[2])))
+		r->oom = true;
+	a->direction =
+		v[3] && strcmp(v[3], "down") == 0 ? STRATA_DOWN : STRATA_UP;
+	if (v[4] && !(a->started_at = strdup(v[4])))
+		r->oom = true;
+	return 1;
+}
+
+int my_attempt_peek(struct engine_conn *c, const char *prefix,
+		    struct attempt *a)
+{
+	struct my_conn *m = (struct my_conn *)c;
+	struct peek_read r = { a, false };
+	struct sb sql = SB_INIT;
+	bool mig, hist;
+	int rc;
+
+	attempt_release(a);
+	rc = my_tracking_tables(m, prefix, &mig, &hist);
+	if (rc || !hist)
+		return rc;
+	sb_addf(&sql,
+		"SELECT id, version, name, direction, started_at"
+		" FROM %s_history WHERE status = 'running'"
+		" ORDER BY id DESC LIMIT 1",
+		prefix);
+	if (sql.failed)
+		return err_oom(c->ctx);
+	rc = my_query_on(m, m->db, sql.buf, NULL, 0, peek_row, &r);
+	sb_release(&sql);
+	if (!rc && r.oom)
+		rc = err_oom(c->ctx);
+	if (rc || !a->present)
+		return rc;
+	/* Held by us: the row is a dead runner's.  By another: it runs. */
+	return my_lock_held_elsewhere(m, prefix, &a->alive, &a->holder);
+}
