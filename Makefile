@@ -161,11 +161,13 @@ valgrind: $(BIN)
 bench: $(BIN)
 	sh bench/run.sh $(BIN)
 
+FORMATTED = $(wildcard src/*.c src/*.h src/engines/*.c src/engines/*.h cli/*.c cli/*.h \
+	      tests/unit/*.c include/*.h)
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) src/*.h src/engines/*.h include/*.h cli/*.h
+	clang-format -i $(FORMATTED)
 
 format-check:
-	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC)
+	clang-format --dry-run --Werror $(FORMATTED)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \

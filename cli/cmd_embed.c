@@ -88,8 +88,8 @@ static void write_source(FILE *f, const char *dir, const char *symbol,
 		put_bytes(f, m[i].up, m[i].up_len);
 		fputs(";\n", f);
 		if (m[i].down) {
-			fprintf(f, "static const char %s_%zu_down[] =\n", symbol,
-				i);
+			fprintf(f, "static const char %s_%zu_down[] =\n",
+				symbol, i);
 			put_bytes(f, m[i].down, m[i].down_len);
 			fputs(";\n", f);
 		}
@@ -183,7 +183,9 @@ int cmd_embed(struct cli *cli)
 	 * #include: refuse what would break either. */
 	if (strstr(dir, "*/") || strpbrk(dir, "\n\r") ||
 	    (cli->output && strpbrk(cli->output, "\"\n\r\\")))
-		return cli_usage(cli, "the folder or output name holds characters a C source file cannot quote");
+		return cli_usage(
+			cli,
+			"the folder or output name holds characters a C source file cannot quote");
 	rc = strata_add_dir(cli->ctx, dir);
 	if (rc)
 		return cli_lib_error_as(cli, CLI_USAGE);

@@ -41,13 +41,13 @@ static int list_backups(struct cli *cli)
 		arr = json_array();
 		for (size_t i = 0; i < l->n; i++)
 			json_array_append_new(
-				arr, json_pack("{s:o,s:o,s:o,s:o}", "path",
-					       jstr(l->items[i].path), "size",
-					       jint(l->items[i].size),
-					       "created_at",
-					       jstr(l->items[i].created_at),
-					       "version",
-					       jint_or_null(l->items[i].version)));
+				arr,
+				json_pack("{s:o,s:o,s:o,s:o}", "path",
+					  jstr(l->items[i].path), "size",
+					  jint(l->items[i].size), "created_at",
+					  jstr(l->items[i].created_at),
+					  "version",
+					  jint_or_null(l->items[i].version)));
 		strata_backup_list_free(l);
 		return out_json(cli, json_pack("{s:o}", "backups", arr));
 	}
@@ -63,8 +63,8 @@ static int list_backups(struct cli *cli)
 		table_set(&t, 0, NULL, "%s", b->path);
 		table_set(&t, 1, NULL, "%" PRId64, b->size);
 		table_set(&t, 2, NULL, "%s", b->created_at);
-		table_set(&t, 3, NULL, "%0*" PRId64, out_vwidth(cli, b->version),
-			  b->version);
+		table_set(&t, 3, NULL, "%0*" PRId64,
+			  out_vwidth(cli, b->version), b->version);
 	}
 	rc = table_print(&t, stdout) ? cli_error(cli, CLI_FAIL, "out of memory")
 				     : CLI_OK;
@@ -159,32 +159,37 @@ int cmd_recover(struct cli *cli)
 		json_t *arr = json_array();
 		for (size_t i = 0; i < r->n; i++)
 			json_array_append_new(
-				arr, json_pack("{s:o,s:o,s:o}", "name",
-					       jstr(r->tables[i].name),
-					       "rows_recovered",
-					       jint(r->tables[i].rows_recovered),
-					       "rows_lost",
-					       jint_or_null(r->tables[i].rows_lost)));
-		rc = out_json(cli, json_pack("{s:o,s:o,s:o,s:o}", "output",
-					     jstr(cli->output), "rows_recovered",
-					     jint(r->rows_recovered),
-					     "schema_complete",
-					     json_boolean(r->schema_complete),
-					     "tables", arr));
+				arr,
+				json_pack(
+					"{s:o,s:o,s:o}", "name",
+					jstr(r->tables[i].name),
+					"rows_recovered",
+					jint(r->tables[i].rows_recovered),
+					"rows_lost",
+					jint_or_null(r->tables[i].rows_lost)));
+		rc = out_json(cli,
+			      json_pack("{s:o,s:o,s:o,s:o}", "output",
+					jstr(cli->output), "rows_recovered",
+					jint(r->rows_recovered),
+					"schema_complete",
+					json_boolean(r->schema_complete),
+					"tables", arr));
 	} else {
 		for (size_t i = 0; i < r->n; i++) {
 			const strata_recover_table *t = &r->tables[i];
 			printf("%-30s %" PRId64 " rows recovered", t->name,
 			       t->rows_recovered);
 			if (t->rows_lost > 0)
-				printf(", about %" PRId64 " lost", t->rows_lost);
+				printf(", about %" PRId64 " lost",
+				       t->rows_lost);
 			else if (t->rows_lost < 0)
 				printf(", an unknown number lost");
 			printf("\n");
 		}
 		printf("recovered %" PRId64 " rows into %s%s\n",
 		       r->rows_recovered, cli->output,
-		       r->schema_complete ? "" : " (the schema was damaged too)");
+		       r->schema_complete ? ""
+					  : " (the schema was damaged too)");
 	}
 	strata_recover_free(r);
 	return rc;

@@ -774,8 +774,9 @@ static int run(struct cli *cli, struct env *env, int argc, char **argv)
 		return rc;
 	if (cli->version) {
 		if (cli->json)
-			return out_json(cli, json_pack("{s:s}", "strata_version",
-						       strata_libversion()));
+			return out_json(cli,
+					json_pack("{s:s}", "strata_version",
+						  strata_libversion()));
 		printf("strata %s\n", strata_libversion());
 		return CLI_OK;
 	}

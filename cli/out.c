@@ -137,7 +137,8 @@ void out_progress(const strata_event *ev, void *payload)
 		/* Pages copied, on a terminal only, for copies of some size. */
 		if (!isatty(fileno(stderr)) || ev->total < 4096)
 			break;
-		fprintf(stderr, "\rcopying: %" PRId64 "/%" PRId64 " pages (%d%%)",
+		fprintf(stderr,
+			"\rcopying: %" PRId64 "/%" PRId64 " pages (%d%%)",
 			ev->copied, ev->total,
 			(int)(ev->total ? 100 * ev->copied / ev->total : 100));
 		if (ev->copied >= ev->total)

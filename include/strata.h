@@ -33,18 +33,18 @@ STRATA_API const char *strata_libversion(void);
 
 typedef enum strata_rc {
 	STRATA_OK = 0,
-	STRATA_ERROR = -1,          /* generic failure; see strata_errmsg() */
-	STRATA_ENOMEM = -2,         /* out of memory (never an abort) */
-	STRATA_EINVAL = -3,         /* bad argument, URL or migration file */
-	STRATA_ECHECKSUM = -4,      /* an applied migration's file changed */
-	STRATA_ELOCKED = -5,        /* lock wait timed out */
-	STRATA_ESQL = -6,           /* the engine rejected a statement */
-	STRATA_EORDER = -7,         /* a pending migration is out of order */
-	STRATA_EIRREVERSIBLE = -8,  /* a down was asked of a one-way migration */
-	STRATA_EDIRTY = -9,         /* the database is dirty: repair or stamp */
-	STRATA_ENOTFOUND = -10,     /* no such version, file or database */
-	STRATA_EIO = -11,           /* a file or folder could not be used */
-	STRATA_EUNSUPPORTED = -12,  /* engine not built in, or not possible */
+	STRATA_ERROR = -1,         /* generic failure; see strata_errmsg() */
+	STRATA_ENOMEM = -2,        /* out of memory (never an abort) */
+	STRATA_EINVAL = -3,        /* bad argument, URL or migration file */
+	STRATA_ECHECKSUM = -4,     /* an applied migration's file changed */
+	STRATA_ELOCKED = -5,       /* lock wait timed out */
+	STRATA_ESQL = -6,          /* the engine rejected a statement */
+	STRATA_EORDER = -7,        /* a pending migration is out of order */
+	STRATA_EIRREVERSIBLE = -8, /* a down was asked of a one-way migration */
+	STRATA_EDIRTY = -9,        /* the database is dirty: repair or stamp */
+	STRATA_ENOTFOUND = -10,    /* no such version, file or database */
+	STRATA_EIO = -11,          /* a file or folder could not be used */
+	STRATA_EUNSUPPORTED = -12, /* engine not built in, or not possible */
 } strata_rc;
 
 /* One database and its migrations; use it from one thread at a time. */
@@ -81,14 +81,14 @@ typedef struct strata_migration {
 } strata_migration;
 
 /* Run flags, or-ed together. */
-#define STRATA_DRY_RUN 0x1u            /* plan only; change nothing */
+#define STRATA_DRY_RUN            0x1u /* plan only; change nothing */
 #define STRATA_ALLOW_OUT_OF_ORDER 0x2u /* apply pending below the highest */
-#define STRATA_IGNORE_CHECKSUMS 0x4u   /* do not refuse modified files */
-#define STRATA_NO_BACKUP 0x8u          /* skip the automatic backup */
+#define STRATA_IGNORE_CHECKSUMS   0x4u /* do not refuse modified files */
+#define STRATA_NO_BACKUP          0x8u /* skip the automatic backup */
 
 /* Targets */
 #define STRATA_LATEST INT64_MAX /* up: everything pending */
-#define STRATA_BASE 0           /* down: every applied migration */
+#define STRATA_BASE   0         /* down: every applied migration */
 
 enum strata_direction {
 	STRATA_UP = 1,
@@ -399,8 +399,7 @@ STRATA_API int strata_schema(strata *ctx, int format, char **out);
  * folder under the standard name.  Servers: pg_dump / mysqldump.
  * *path_out (caller frees with strata_free) is the file written.
  */
-STRATA_API int strata_backup(strata *ctx, const char *output,
-			     char **path_out);
+STRATA_API int strata_backup(strata *ctx, const char *output, char **path_out);
 
 /* The backups of this database, oldest first. */
 typedef struct strata_backup_list {
@@ -416,14 +415,13 @@ STRATA_API void strata_backup_list_free(strata_backup_list *l);
  * database, copy it in with the backup API and record a 'restore' history
  * row.  *backup_out (may be NULL) receives the backup of the old state.
  */
-STRATA_API int strata_restore(strata *ctx, const char *file,
-			      char **backup_out);
+STRATA_API int strata_restore(strata *ctx, const char *file, char **backup_out);
 
 /* One problem found by strata_check(). */
 typedef struct strata_check_problem {
-	const char *kind;  /* "integrity", "foreign_key", "tracking", ... */
-	const char *table; /* or NULL */
-	int64_t rowid;     /* -1 when not about one row */
+	const char *kind;   /* "integrity", "foreign_key", "tracking", ... */
+	const char *table;  /* or NULL */
+	int64_t rowid;      /* -1 when not about one row */
 	const char *parent; /* foreign_key: the referenced table */
 	const char *message;
 } strata_check_problem;

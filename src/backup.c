@@ -98,7 +98,7 @@ static bool parse_backup_name(const char *file, const char *base,
 	p = file + nb + 1;
 	end = file + n - ne;
 	for (int i = 0; i < 16; i++)
-		if (i == 8 ? p[i] != 'T'
+		if (i == 8    ? p[i] != 'T'
 		    : i == 15 ? p[i] != 'Z'
 			      : (p[i] < '0' || p[i] > '9'))
 			return false;
@@ -196,8 +196,8 @@ static void prune(strata *ctx, const char *dir)
 
 	if (ctx->keep_backups <= 0 || scan(ctx, dir, &list, &n))
 		return;
-	for (size_t i = 0; n > (size_t)ctx->keep_backups &&
-			   i < n - (size_t)ctx->keep_backups;
+	for (size_t i = 0;
+	     n > (size_t)ctx->keep_backups && i < n - (size_t)ctx->keep_backups;
 	     i++)
 		if (unlink(list[i].path) != 0)
 			log_msg(ctx, STRATA_LOG_WARN,
@@ -258,8 +258,9 @@ static int write_backup(struct session *s, const char *final)
 	unlink(tmp.buf);
 	rc = s->e->backup(s->c, tmp.buf);
 	if (!rc && rename(tmp.buf, final) != 0)
-		rc = err_set(s->ctx, STRATA_EIO, "cannot rename '%s' to '%s': %s",
-			     tmp.buf, final, strerror(errno));
+		rc = err_set(s->ctx, STRATA_EIO,
+			     "cannot rename '%s' to '%s': %s", tmp.buf, final,
+			     strerror(errno));
 	if (rc)
 		unlink(tmp.buf);
 	sb_release(&tmp);
@@ -339,10 +340,12 @@ int strata_backup(strata *ctx, const char *output, char **path_out)
 				     "'%s' already exists: choose a new file",
 				     output);
 		else if (dir && strchr(output, '/') &&
-			 (stat(*dir ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode)))
-			rc = err_set(ctx, STRATA_EIO,
-				     "cannot write '%s': folder '%s' does not exist",
-				     output, dir);
+			 (stat(*dir ? dir : "/", &st) != 0 ||
+			  !S_ISDIR(st.st_mode)))
+			rc = err_set(
+				ctx, STRATA_EIO,
+				"cannot write '%s': folder '%s' does not exist",
+				output, dir);
 		else if (!s.e->backup)
 			rc = err_set(ctx, STRATA_EUNSUPPORTED,
 				     "backups are not supported for %s",

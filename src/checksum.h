@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define CHECKSUM_ALGO "sha256"
+#define CHECKSUM_ALGO    "sha256"
 #define CHECKSUM_HEX_LEN 64
 
 /* Write the hex digest of data[0..len) and a NUL into out. */

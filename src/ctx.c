@@ -39,7 +39,8 @@ int strata_open_sqlite(strata **out, struct sqlite3 *db)
 	if (rc)
 		return rc;
 	if (!db)
-		return err_set(*out, STRATA_EINVAL, "no SQLite handle was given");
+		return err_set(*out, STRATA_EINVAL,
+			       "no SQLite handle was given");
 	/* A temporary or in-memory database has no file name. */
 	sb_addf(&url, "sqlite:%s", file && *file ? file : ":memory:");
 	if (url.failed)
@@ -138,9 +139,10 @@ int strata_set_table(strata *ctx, const char *prefix)
 	for (p = prefix; *p; p++)
 		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-			return err_set(ctx, STRATA_EINVAL,
-				       "bad table prefix '%s': use letters, digits and '_'",
-				       prefix);
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"bad table prefix '%s': use letters, digits and '_'",
+				prefix);
 	return set_string(ctx, &ctx->table, prefix);
 }
 
@@ -190,8 +192,7 @@ int strata_add_migrations(strata *ctx, const strata_migration *m, size_t n)
 	return rc ? rc : source_finish(ctx, &ctx->src);
 }
 
-int strata_list_migrations(strata *ctx, const strata_migration **out,
-			   size_t *n)
+int strata_list_migrations(strata *ctx, const strata_migration **out, size_t *n)
 {
 	strata_migration *view;
 

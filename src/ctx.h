@@ -18,7 +18,7 @@ struct strata {
 	int keep_backups;
 	int auto_backup; /* -1: the engine's default, 0: off, 1: on */
 	struct source src;
-	struct sqlite3 *app_db; /* an application's handle: never closed */
+	struct sqlite3 *app_db;   /* an application's handle: never closed */
 	strata_migration *listed; /* strata_list_migrations() view of src */
 
 	strata_log_fn log_fn;

@@ -22,8 +22,7 @@ const struct engine *engine_find(strata *ctx, const struct strata_url *url)
 	for (size_t i = 0; engines[i]; i++)
 		if (strcmp(engines[i]->name, url->engine) == 0)
 			return engines[i];
-	err_set(ctx, STRATA_EUNSUPPORTED,
-		"strata was built without %s support",
+	err_set(ctx, STRATA_EUNSUPPORTED, "strata was built without %s support",
 		strcmp(url->engine, "postgres") == 0 ? "PostgreSQL"
 		: strcmp(url->engine, "mysql") == 0  ? "MySQL/MariaDB"
 						     : url->engine);

@@ -17,7 +17,7 @@ struct engine_conn {
 
 /* Capabilities the runner tests (never the engine's name). */
 #define ENGINE_TXN_DDL 0x1u /* DDL is transactional: no dirty state */
-#define ENGINE_FILE 0x2u    /* the database is one local file */
+#define ENGINE_FILE    0x2u /* the database is one local file */
 
 /* How to connect. */
 enum connect_mode {
@@ -32,10 +32,9 @@ struct sql_param {
 	int64_t i;
 	const char *s;
 };
-#define PNULL ((struct sql_param){ .type = P_NULL })
-#define PINT(v) ((struct sql_param){ .type = P_INT, .i = (v) })
-#define PTEXT(v) \
-	((struct sql_param){ .type = (v) ? P_TEXT : P_NULL, .s = (v) })
+#define PNULL    ((struct sql_param){ .type = P_NULL })
+#define PINT(v)  ((struct sql_param){ .type = P_INT, .i = (v) })
+#define PTEXT(v) ((struct sql_param){ .type = (v) ? P_TEXT : P_NULL, .s = (v) })
 
 /* Called for each result row; vals[i] is NULL for SQL NULL.  Non-zero stops. */
 typedef int (*row_fn)(void *payload, int ncol, const char *const *vals);

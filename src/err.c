@@ -6,8 +6,8 @@
 
 #include "ctx.h"
 
-int err_set_at(strata *ctx, int rc, const char *file, int line,
-	       const char *fmt, ...)
+int err_set_at(strata *ctx, int rc, const char *file, int line, const char *fmt,
+	       ...)
 {
 	va_list ap;
 

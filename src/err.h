@@ -11,8 +11,8 @@
  */
 #define err_set(ctx, rc, ...) \
 	err_set_at((ctx), (rc), __FILE__, __LINE__, __VA_ARGS__)
-int err_set_at(strata *ctx, int rc, const char *file, int line,
-	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int err_set_at(strata *ctx, int rc, const char *file, int line, const char *fmt,
+	       ...) __attribute__((format(printf, 5, 6)));
 
 /* Put "path:line: " or similar in front of the current message. */
 void err_prefix(strata *ctx, const char *fmt, ...)

@@ -112,8 +112,7 @@ int source_add_array(strata *ctx, struct source *src,
 int source_finish(strata *ctx, struct source *src);
 
 /* The migration of 'version', or NULL (binary search). */
-const struct migration *source_find(const struct source *src,
-				    int64_t version);
+const struct migration *source_find(const struct source *src, int64_t version);
 
 void source_release(struct source *src);
 

@@ -21,7 +21,7 @@ static int make_dirs(strata *ctx, const char *dir)
 
 	if (!path)
 		return err_oom(ctx);
-	for (char *p = path + 1; ; p++) {
+	for (char *p = path + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char c = *p;
@@ -85,9 +85,10 @@ int strata_new_file(strata *ctx, const char *dir, const char *name,
 	err_clear(ctx);
 	*path_out = NULL;
 	if (!migration_name_ok(name))
-		return err_set(ctx, STRATA_EINVAL,
-			       "bad migration name '%s': use letters, digits, '_' and '-'",
-			       name);
+		return err_set(
+			ctx, STRATA_EINVAL,
+			"bad migration name '%s': use letters, digits, '_' and '-'",
+			name);
 	rc = make_dirs(ctx, dir);
 	if (!rc)
 		rc = scan(ctx, dir, &max, &width);
@@ -125,8 +126,8 @@ int strata_new_file(strata *ctx, const char *dir, const char *name,
 		goto out;
 	}
 	if (write(fd, body.buf, body.len) != (ssize_t)body.len) {
-		rc = err_set(ctx, STRATA_EIO, "cannot write '%s': %s",
-			     path.buf, strerror(errno));
+		rc = err_set(ctx, STRATA_EIO, "cannot write '%s': %s", path.buf,
+			     strerror(errno));
 		close(fd);
 		unlink(path.buf);
 		goto out;

@@ -154,8 +154,8 @@ static int repair_checksums(struct session *s, strata_repair_result *r)
 
 	if (plan_diff_build(&s->ctx->src, &s->al, &d))
 		return err_oom(s->ctx);
-	r->checksums = calloc(d.n_modified ? d.n_modified : 1,
-			      sizeof(*r->checksums));
+	r->checksums =
+		calloc(d.n_modified ? d.n_modified : 1, sizeof(*r->checksums));
 	if (!r->checksums) {
 		plan_diff_release(&d);
 		return err_oom(s->ctx);

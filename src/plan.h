@@ -57,10 +57,10 @@ int plan_diff_build(const struct source *src, const struct applied_list *al,
 void plan_diff_release(struct plan_diff *d);
 
 struct plan_step {
-	int direction;               /* STRATA_UP, STRATA_DOWN */
+	int direction; /* STRATA_UP, STRATA_DOWN */
 	int64_t version;
-	const struct migration *m;   /* NULL: the file is gone (down only) */
-	const struct applied *a;     /* down: the applied row */
+	const struct migration *m; /* NULL: the file is gone (down only) */
+	const struct applied *a;   /* down: the applied row */
 	bool out_of_order;
 };
 

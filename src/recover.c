@@ -4,8 +4,7 @@
 #include "err.h"
 #include "session.h"
 
-int strata_recover(strata *ctx, const char *output,
-		   strata_recover_result **out)
+int strata_recover(strata *ctx, const char *output, strata_recover_result **out)
 {
 	strata_recover_result *r;
 	struct session s;

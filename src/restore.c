@@ -65,14 +65,16 @@ int strata_restore(strata *ctx, const char *file, char **backup_out)
 	if (!(e = engine_find(ctx, &ctx->url)))
 		return err_code(ctx);
 	if (!e->restore || !e->inspect)
-		return err_set(ctx, STRATA_EUNSUPPORTED,
-			       "restore is not supported for %s: use the server's own tools",
-			       e->name);
+		return err_set(
+			ctx, STRATA_EUNSUPPORTED,
+			"restore is not supported for %s: use the server's own tools",
+			e->name);
 	/* The live file itself, a damaged or a foreign file: refused first. */
 	if ((e->caps & ENGINE_FILE) && same_file(file, ctx->url.path))
-		return err_set(ctx, STRATA_ERROR,
-			       "refusing to restore: '%s' is the live database itself",
-			       file);
+		return err_set(
+			ctx, STRATA_ERROR,
+			"refusing to restore: '%s' is the live database itself",
+			file);
 	rc = e->inspect(ctx, file, ctx->table, true, &version);
 	if (rc) {
 		err_prefix(ctx, "refusing to restore: ");

@@ -62,7 +62,8 @@ static void job_up(struct job *j, const struct migration *m)
 }
 
 /* A down from the file's current down section, or from the stored SQL. */
-static int job_down(struct session *s, struct job *j, const struct plan_step *st)
+static int job_down(struct session *s, struct job *j,
+		    const struct plan_step *st)
 {
 	const struct migration *m = st->m;
 	int rc;
@@ -86,9 +87,10 @@ static int job_down(struct session *s, struct job *j, const struct plan_step *st
 	if (rc)
 		return rc;
 	if (!j->owned_sql)
-		return err_set(s->ctx, STRATA_EIRREVERSIBLE,
-			       "migration %lld_%s is irreversible: its file is gone and no down SQL was stored; nothing was rolled back",
-			       (long long)st->version, j->name);
+		return err_set(
+			s->ctx, STRATA_EIRREVERSIBLE,
+			"migration %lld_%s is irreversible: its file is gone and no down SQL was stored; nothing was rolled back",
+			(long long)st->version, j->name);
 	j->stored = true;
 	j->sql = j->owned_sql;
 	j->len = strlen(j->owned_sql);
@@ -213,9 +215,8 @@ static void record_failure(struct run *r, const struct job *j,
 	struct session *s = &r->s;
 	char finished[ISO_TIME_LEN];
 	/* Statements that committed on their own cannot be taken back. */
-	bool partly = statements > 0 &&
-		      ((j->flags & STRATA_NO_TRANSACTION) ||
-		       !(s->e->caps & ENGINE_TXN_DDL));
+	bool partly = statements > 0 && ((j->flags & STRATA_NO_TRANSACTION) ||
+					 !(s->e->caps & ENGINE_TXN_DDL));
 	struct hist_row h = {
 		.version = j->version,
 		.name = j->name,
@@ -323,7 +324,8 @@ static int run_job(struct run *r, const struct job *j)
 		return rc;
 	}
 	if (e->attempt_end(c))
-		err_clear(s->ctx); /* the migration committed: only a note lost */
+		err_clear(
+			s->ctx); /* the migration committed: only a note lost */
 	rc = push_done(r, j, ms);
 	emit(r, STRATA_EV_DONE, j, ms, NULL);
 	return rc;
@@ -340,7 +342,8 @@ static int run_jobs(struct run *r, const struct job *jobs, size_t n,
 		rc = backup_take(&r->s, &backup);
 		r->res->backup = backup;
 		if (!rc)
-			log_msg(r->s.ctx, STRATA_LOG_INFO, "backup: %s", backup);
+			log_msg(r->s.ctx, STRATA_LOG_INFO, "backup: %s",
+				backup);
 	}
 	if (!rc)
 		rc = session_ensure_tables(&r->s);

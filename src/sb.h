@@ -24,7 +24,8 @@ void sb_addf(struct sb *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sb_vaddf(struct sb *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
-/* An SQL identifier in double quotes, inner quotes doubled (SQLite, PostgreSQL). */
+/* An SQL identifier in double quotes, inner quotes doubled (SQLite,
+ * PostgreSQL). */
 void sb_add_ident(struct sb *sb, const char *name);
 void sb_reset(struct sb *sb);   /* empty it, keep the memory */
 void sb_release(struct sb *sb); /* free the memory, back to SB_INIT */

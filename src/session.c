@@ -13,8 +13,8 @@ const char *session_where(const struct migration *m, char *buf, size_t size)
 {
 	if (m->path)
 		return m->path;
-	snprintf(buf, size, "embedded migration %lld_%s",
-		 (long long)m->version, m->name);
+	snprintf(buf, size, "embedded migration %lld_%s", (long long)m->version,
+		 m->name);
 	return buf;
 }
 
@@ -32,8 +32,8 @@ int session_ensure_tables(struct session *s)
 
 static int push_recovered(struct session *s, int64_t version)
 {
-	int64_t *grown = realloc(s->recovered,
-				 (s->n_recovered + 1) * sizeof(*grown));
+	int64_t *grown =
+		realloc(s->recovered, (s->n_recovered + 1) * sizeof(*grown));
 
 	if (!grown)
 		return err_oom(s->ctx);
@@ -65,7 +65,8 @@ static int recover_dead_attempt(struct session *s)
 		 * before the runner died: that is a dirty database, not a
 		 * clean failure.
 		 */
-		const struct migration *m = source_find(&s->ctx->src, a.version);
+		const struct migration *m =
+			source_find(&s->ctx->src, a.version);
 		bool partly = (m && (m->flags & STRATA_NO_TRANSACTION)) ||
 			      !(s->e->caps & ENGINE_TXN_DDL);
 		struct hist_row h = {
@@ -121,7 +122,8 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 			   mode == SESSION_WRITE ? CONNECT_CREATE
 						 : CONNECT_EXISTING);
 	if (rc || mode == SESSION_CONNECT)
-		return rc; /* a damaged file may not even have readable tables */
+		return rc; /* a damaged file may not even have readable tables
+			    */
 	if (mode != SESSION_READ) {
 		rc = s->e->lock(s->c, ctx->lock_timeout);
 		if (rc)
@@ -172,7 +174,8 @@ int session_check_dirty(struct session *s)
 	rc = track_dirty(s->c, s->ctx->table, &dirty, &version);
 	if (rc || !dirty)
 		return rc;
-	return err_set(s->ctx, STRATA_EDIRTY,
-		       "the database is dirty: migration %lld failed after some of its statements had committed; fix the schema by hand, then run 'strata repair' (or 'strata stamp %lld' if you completed it)",
-		       (long long)version, (long long)version);
+	return err_set(
+		s->ctx, STRATA_EDIRTY,
+		"the database is dirty: migration %lld failed after some of its statements had committed; fix the schema by hand, then run 'strata repair' (or 'strata stamp %lld' if you completed it)",
+		(long long)version, (long long)version);
 }

@@ -103,8 +103,8 @@ static int add_running(struct session *s, struct status_box *b)
 		row->has_version = true;
 		row->version = a.version;
 		row->name = a.name ? strdup(a.name) : NULL;
-		row->direction = strdup(a.direction == STRATA_DOWN ? "down"
-								   : "up");
+		row->direction =
+			strdup(a.direction == STRATA_DOWN ? "down" : "up");
 		row->status = strdup("running");
 		row->started_at = a.started_at ? strdup(a.started_at) : NULL;
 		row->execution_ms = -1;

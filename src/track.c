@@ -9,7 +9,8 @@
 #include "sb.h"
 #include "util.h"
 
-/* "SELECT ... FROM <prefix>_<table> ..." from a template where %s is the prefix. */
+/* "SELECT ... FROM <prefix>_<table> ..." from a template where %s is the
+ * prefix. */
 static char *tsql(strata *ctx, const char *tmpl, const char *prefix)
 {
 	struct sb sql = SB_INIT;
@@ -101,10 +102,11 @@ int track_insert_applied(struct engine_conn *c, const char *prefix,
 	if (m->down && !down)
 		return err_oom(c->ctx);
 	struct sql_param p[] = {
-		PINT(m->version),   PTEXT(m->name),	 PTEXT(m->description),
-		PTEXT(m->checksum), PTEXT(CHECKSUM_ALGO), PTEXT(applied_at),
-		PINT(execution_ms), PTEXT(util_user_host()), PTEXT(m->up),
-		PTEXT(down),
+		PINT(m->version),      PTEXT(m->name),
+		PTEXT(m->description), PTEXT(m->checksum),
+		PTEXT(CHECKSUM_ALGO),  PTEXT(applied_at),
+		PINT(execution_ms),    PTEXT(util_user_host()),
+		PTEXT(m->up),          PTEXT(down),
 	};
 	rc = run(c,
 		 "INSERT INTO %s_migrations (version, name, description,"
@@ -133,7 +135,7 @@ int track_update_applied(struct engine_conn *c, const char *prefix,
 		return err_oom(c->ctx);
 	struct sql_param p[] = {
 		PTEXT(m->checksum), PTEXT(CHECKSUM_ALGO), PTEXT(m->description),
-		PTEXT(m->up),	    PTEXT(down),	  PINT(m->version),
+		PTEXT(m->up),       PTEXT(down),          PINT(m->version),
 	};
 	rc = run(c,
 		 "UPDATE %s_migrations SET checksum = ?, checksum_algo = ?,"
@@ -196,8 +198,8 @@ int track_insert_history(struct engine_conn *c, const char *prefix,
 		   prefix, p, 11, NULL, NULL);
 }
 
-int track_finish_history(struct engine_conn *c, const char *prefix,
-			 int64_t id, const struct hist_row *h)
+int track_finish_history(struct engine_conn *c, const char *prefix, int64_t id,
+			 const struct hist_row *h)
 {
 	struct sql_param p[] = {
 		PTEXT(h->status),
@@ -333,8 +335,8 @@ static int history_row(void *payload, int ncol, const char *const *v)
 	return r->oom;
 }
 
-int track_read_history(struct engine_conn *c, const char *prefix,
-		       size_t limit, strata_history *out)
+int track_read_history(struct engine_conn *c, const char *prefix, size_t limit,
+		       strata_history *out)
 {
 	struct history_read r = { out, 0, false };
 	int rc;

@@ -14,7 +14,7 @@ struct hist_row {
 	const char *status;
 	const char *started_at;
 	const char *finished_at;
-	int64_t execution_ms; /* -1: NULL */
+	int64_t execution_ms;    /* -1: NULL */
 	int64_t statements_done; /* -1: NULL */
 	const char *error;
 	const char *backup_path;
@@ -41,8 +41,8 @@ int track_stored_down(struct engine_conn *c, const char *prefix,
 int track_insert_history(struct engine_conn *c, const char *prefix,
 			 const struct hist_row *h);
 /* Finish a history row written earlier as 'running' (servers). */
-int track_finish_history(struct engine_conn *c, const char *prefix,
-			 int64_t id, const struct hist_row *h);
+int track_finish_history(struct engine_conn *c, const char *prefix, int64_t id,
+			 const struct hist_row *h);
 
 /*
  * Turn every 'dirty' history row into 'failed'; the versions it cleared
@@ -52,8 +52,8 @@ int track_clear_dirty(struct engine_conn *c, const char *prefix,
 		      int64_t **versions, size_t *n);
 
 /* History rows, oldest first; limit 0 means all. */
-int track_read_history(struct engine_conn *c, const char *prefix,
-		       size_t limit, strata_history *out);
+int track_read_history(struct engine_conn *c, const char *prefix, size_t limit,
+		       strata_history *out);
 void track_history_release(strata_history *h);
 
 /* The version of a dirty row, if any (*dirty false when none). */

@@ -16,7 +16,7 @@ struct strata_url {
 	char *user;     /* servers; NULL when absent */
 	char *password; /* NULL when absent; never printed */
 	char *host;
-	int port;       /* 0 when absent */
+	int port; /* 0 when absent */
 	char *dbname;
 	struct url_param *params; /* query options, in order */
 	size_t n_params;

@@ -26,20 +26,23 @@ int my_load(strata *ctx)
 	for (size_t i = 0; !h && libmariadb_names[i]; i++)
 		h = dlopen(libmariadb_names[i], RTLD_NOW | RTLD_LOCAL);
 	if (!h)
-		return err_set(ctx, STRATA_EUNSUPPORTED,
-			       "MySQL/MariaDB needs MariaDB Connector/C, which is not installed (Debian: apt-get install libmariadb3): %s",
-			       dlerror());
-	/* dlsym returns void *; POSIX guarantees it converts to a function. */
-#define MY_RESOLVE(f)                                                        \
-	if (!(*(void **)(&my_api.f) = dlsym(h, #f)) && !missing)             \
+		return err_set(
+			ctx, STRATA_EUNSUPPORTED,
+			"MySQL/MariaDB needs MariaDB Connector/C, which is not installed (Debian: apt-get install libmariadb3): %s",
+			dlerror());
+		/* dlsym returns void *; POSIX guarantees it converts to a
+		 * function. */
+#define MY_RESOLVE(f)                                            \
+	if (!(*(void **)(&my_api.f) = dlsym(h, #f)) && !missing) \
 		missing = #f;
 	MY_FUNCTIONS(MY_RESOLVE)
 #undef MY_RESOLVE
 	if (missing) {
 		dlclose(h);
-		return err_set(ctx, STRATA_EUNSUPPORTED,
-			       "the installed MariaDB Connector/C is too old: it lacks %s",
-			       missing);
+		return err_set(
+			ctx, STRATA_EUNSUPPORTED,
+			"the installed MariaDB Connector/C is too old: it lacks %s",
+			missing);
 	}
 	handle = h;
 	return STRATA_OK;

@@ -676,8 +676,8 @@ static bool starts_with_word(const char *s, size_t len, const char *word)
 static int refuse_transaction_control(struct pg_conn *p, const char *sql,
 				      size_t len, struct exec_info *info)
 {
-	static const char *const words[] = { "BEGIN", "COMMIT", "END",
-					     "ROLLBACK", "ABORT", "START",
+	static const char *const words[] = { "BEGIN",    "COMMIT", "END",
+					     "ROLLBACK", "ABORT",  "START",
 					     NULL };
 	struct sqlsplit it;
 	struct sqlsplit_stmt st;
@@ -692,9 +692,10 @@ static int refuse_transaction_control(struct pg_conn *p, const char *sql,
 			    strcasestr_word_to(s, st.len))
 				continue;
 			info->err_off = (long)st.off;
-			return err_set(p->base.ctx, STRATA_ESQL,
-				       "%s ends the migration's own transaction: strata runs each migration in a transaction of its own, so remove it (or mark the migration '-- strata:no-transaction')",
-				       words[i]);
+			return err_set(
+				p->base.ctx, STRATA_ESQL,
+				"%s ends the migration's own transaction: strata runs each migration in a transaction of its own, so remove it (or mark the migration '-- strata:no-transaction')",
+				words[i]);
 		}
 	}
 	return STRATA_OK;

@@ -126,8 +126,7 @@ int pg_backup(struct engine_conn *c, const char *path)
 	close(pipefd[1]);
 	if (err) {
 		close(pipefd[0]);
-		rc = err_set(c->ctx,
-			     err == ENOENT ? STRATA_EIO : STRATA_EIO,
+		rc = err_set(c->ctx, err == ENOENT ? STRATA_EIO : STRATA_EIO,
 			     err == ENOENT ? "pg_dump is not installed: %s"
 					   : "cannot run pg_dump: %s",
 			     err == ENOENT

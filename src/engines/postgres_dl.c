@@ -22,12 +22,14 @@ int pq_load(strata *ctx)
 	for (size_t i = 0; !h && libpq_names[i]; i++)
 		h = dlopen(libpq_names[i], RTLD_NOW | RTLD_LOCAL);
 	if (!h)
-		return err_set(ctx, STRATA_EUNSUPPORTED,
-			       "PostgreSQL needs libpq, which is not installed (Debian: apt-get install libpq5): %s",
-			       dlerror());
-	/* dlsym returns void *; POSIX guarantees it converts to a function. */
-#define PQ_RESOLVE(f)                                                        \
-	if (!(*(void **)(&pq_api.f) = dlsym(h, #f)) && !missing)             \
+		return err_set(
+			ctx, STRATA_EUNSUPPORTED,
+			"PostgreSQL needs libpq, which is not installed (Debian: apt-get install libpq5): %s",
+			dlerror());
+		/* dlsym returns void *; POSIX guarantees it converts to a
+		 * function. */
+#define PQ_RESOLVE(f)                                            \
+	if (!(*(void **)(&pq_api.f) = dlsym(h, #f)) && !missing) \
 		missing = #f;
 	PQ_FUNCTIONS(PQ_RESOLVE)
 #undef PQ_RESOLVE

@@ -14,32 +14,32 @@
 #include "strata.h"
 
 /* X(name) for every libpq function the engine uses. */
-#define PQ_FUNCTIONS(X)                                                      \
-	X(PQclear)                                                           \
-	X(PQcmdStatus)                                                       \
-	X(PQconnectdbParams)                                                 \
-	X(PQconninfo)                                                        \
-	X(PQconninfoFree)                                                    \
-	X(PQerrorMessage)                                                    \
-	X(PQexec)                                                            \
-	X(PQexecParams)                                                      \
-	X(PQfinish)                                                          \
-	X(PQfreemem)                                                         \
-	X(PQgetCopyData)                                                     \
-	X(PQgetResult)                                                       \
-	X(PQgetisnull)                                                       \
-	X(PQgetvalue)                                                        \
-	X(PQnfields)                                                         \
-	X(PQntuples)                                                         \
-	X(PQparameterStatus)                                                 \
-	X(PQputCopyEnd)                                                      \
-	X(PQresultErrorField)                                                \
-	X(PQresultErrorMessage)                                              \
-	X(PQresultStatus)                                                    \
-	X(PQsendQuery)                                                       \
-	X(PQserverVersion)                                                   \
-	X(PQsetNoticeReceiver)                                               \
-	X(PQstatus)                                                          \
+#define PQ_FUNCTIONS(X)         \
+	X(PQclear)              \
+	X(PQcmdStatus)          \
+	X(PQconnectdbParams)    \
+	X(PQconninfo)           \
+	X(PQconninfoFree)       \
+	X(PQerrorMessage)       \
+	X(PQexec)               \
+	X(PQexecParams)         \
+	X(PQfinish)             \
+	X(PQfreemem)            \
+	X(PQgetCopyData)        \
+	X(PQgetResult)          \
+	X(PQgetisnull)          \
+	X(PQgetvalue)           \
+	X(PQnfields)            \
+	X(PQntuples)            \
+	X(PQparameterStatus)    \
+	X(PQputCopyEnd)         \
+	X(PQresultErrorField)   \
+	X(PQresultErrorMessage) \
+	X(PQresultStatus)       \
+	X(PQsendQuery)          \
+	X(PQserverVersion)      \
+	X(PQsetNoticeReceiver)  \
+	X(PQstatus)             \
 	X(PQtransactionStatus)
 
 struct pq_api {
@@ -58,32 +58,32 @@ int pq_load(strata *ctx);
 
 #ifndef PQ_DL_LOADER
 /* A macro does not expand inside itself, so each name becomes the field. */
-#define PQclear pq_api.PQclear
-#define PQcmdStatus pq_api.PQcmdStatus
-#define PQconnectdbParams pq_api.PQconnectdbParams
-#define PQconninfo pq_api.PQconninfo
-#define PQconninfoFree pq_api.PQconninfoFree
-#define PQerrorMessage pq_api.PQerrorMessage
-#define PQexec pq_api.PQexec
-#define PQexecParams pq_api.PQexecParams
-#define PQfinish pq_api.PQfinish
-#define PQfreemem pq_api.PQfreemem
-#define PQgetCopyData pq_api.PQgetCopyData
-#define PQgetResult pq_api.PQgetResult
-#define PQgetisnull pq_api.PQgetisnull
-#define PQgetvalue pq_api.PQgetvalue
-#define PQnfields pq_api.PQnfields
-#define PQntuples pq_api.PQntuples
-#define PQparameterStatus pq_api.PQparameterStatus
-#define PQputCopyEnd pq_api.PQputCopyEnd
-#define PQresultErrorField pq_api.PQresultErrorField
+#define PQclear              pq_api.PQclear
+#define PQcmdStatus          pq_api.PQcmdStatus
+#define PQconnectdbParams    pq_api.PQconnectdbParams
+#define PQconninfo           pq_api.PQconninfo
+#define PQconninfoFree       pq_api.PQconninfoFree
+#define PQerrorMessage       pq_api.PQerrorMessage
+#define PQexec               pq_api.PQexec
+#define PQexecParams         pq_api.PQexecParams
+#define PQfinish             pq_api.PQfinish
+#define PQfreemem            pq_api.PQfreemem
+#define PQgetCopyData        pq_api.PQgetCopyData
+#define PQgetResult          pq_api.PQgetResult
+#define PQgetisnull          pq_api.PQgetisnull
+#define PQgetvalue           pq_api.PQgetvalue
+#define PQnfields            pq_api.PQnfields
+#define PQntuples            pq_api.PQntuples
+#define PQparameterStatus    pq_api.PQparameterStatus
+#define PQputCopyEnd         pq_api.PQputCopyEnd
+#define PQresultErrorField   pq_api.PQresultErrorField
 #define PQresultErrorMessage pq_api.PQresultErrorMessage
-#define PQresultStatus pq_api.PQresultStatus
-#define PQsendQuery pq_api.PQsendQuery
-#define PQserverVersion pq_api.PQserverVersion
-#define PQsetNoticeReceiver pq_api.PQsetNoticeReceiver
-#define PQstatus pq_api.PQstatus
-#define PQtransactionStatus pq_api.PQtransactionStatus
+#define PQresultStatus       pq_api.PQresultStatus
+#define PQsendQuery          pq_api.PQsendQuery
+#define PQserverVersion      pq_api.PQserverVersion
+#define PQsetNoticeReceiver  pq_api.PQsetNoticeReceiver
+#define PQstatus             pq_api.PQstatus
+#define PQtransactionStatus  pq_api.PQtransactionStatus
 #endif
 
 #endif

@@ -55,9 +55,10 @@ static int check_parent(strata *ctx, const char *path)
 	if (!dir)
 		return err_oom(ctx);
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		rc = err_set(ctx, STRATA_EIO,
-			     "cannot create database '%s': folder '%s' does not exist",
-			     path, dir);
+		rc = err_set(
+			ctx, STRATA_EIO,
+			"cannot create database '%s': folder '%s' does not exist",
+			path, dir);
 	free(dir);
 	return rc;
 }
@@ -77,7 +78,8 @@ static char *lock_path_for(const char *path)
 	} else if ((dir = parent_dir(path)) && (real = realpath(dir, NULL))) {
 		sb_addf(&out, "%s/%s", real, base ? base + 1 : path);
 	} else {
-		sb_adds(&out, path); /* the folder is missing: connect says so */
+		sb_adds(&out,
+			path); /* the folder is missing: connect says so */
 	}
 	sb_adds(&out, ".strata.lock");
 	free(real);
@@ -131,7 +133,8 @@ static int sq_connect(struct engine_conn **out, strata *ctx,
 		if (mode != CONNECT_CREATE) {
 			sq_close(&s->base);
 			return err_set(ctx, STRATA_ENOTFOUND,
-				       "database '%s' does not exist", url->path);
+				       "database '%s' does not exist",
+				       url->path);
 		}
 		rc = check_parent(ctx, url->path);
 		if (rc) {
@@ -141,8 +144,9 @@ static int sq_connect(struct engine_conn **out, strata *ctx,
 	}
 	if (ctx->app_db && !sqlite3_get_autocommit(ctx->app_db)) {
 		sq_close(&s->base);
-		return err_set(ctx, STRATA_EINVAL,
-			       "the application's SQLite handle is inside a transaction: finish it before migrating");
+		return err_set(
+			ctx, STRATA_EINVAL,
+			"the application's SQLite handle is inside a transaction: finish it before migrating");
 	}
 	if (ctx->app_db) { /* the application's handle: borrowed as it is */
 		s->db = ctx->app_db;
@@ -248,12 +252,14 @@ static int exec_body(struct sqlite_conn *s, const char *sql, size_t len,
 		rc = sqlite3_prepare_v2(s->db, p, n, &st, &tail);
 		if (rc != SQLITE_OK) {
 			off = sqlite3_error_offset(s->db);
-			info->err_off = off >= 0 ? (long)(p - sql) + off
-						 : (long)(skip_blank(p, end) - sql);
+			info->err_off =
+				off >= 0 ? (long)(p - sql) + off
+					 : (long)(skip_blank(p, end) - sql);
 			if (s->touched.denied_txn)
-				return err_set(s->base.ctx, STRATA_ESQL,
-					       "%s ends the migration's own transaction: strata runs each migration in a transaction of its own, so remove it (or mark the migration '-- strata:no-transaction')",
-					       "a BEGIN, COMMIT or ROLLBACK");
+				return err_set(
+					s->base.ctx, STRATA_ESQL,
+					"%s ends the migration's own transaction: strata runs each migration in a transaction of its own, so remove it (or mark the migration '-- strata:no-transaction')",
+					"a BEGIN, COMMIT or ROLLBACK");
 			return sqlite_fail(s, NULL);
 		}
 		if (!st) { /* only whitespace or comments were left */
@@ -309,15 +315,12 @@ static int bind_params(struct sqlite_conn *s, sqlite3_stmt *st,
 	for (int i = 0; i < np; i++) {
 		int rc;
 		switch (p[i].type) {
-		case P_INT:
-			rc = sqlite3_bind_int64(st, i + 1, p[i].i);
-			break;
+		case P_INT: rc = sqlite3_bind_int64(st, i + 1, p[i].i); break;
 		case P_TEXT:
 			rc = sqlite3_bind_text(st, i + 1, p[i].s, -1,
 					       SQLITE_STATIC);
 			break;
-		default:
-			rc = sqlite3_bind_null(st, i + 1);
+		default: rc = sqlite3_bind_null(st, i + 1);
 		}
 		if (rc != SQLITE_OK)
 			return sqlite_fail(s, "cannot bind a value");
@@ -326,8 +329,7 @@ static int bind_params(struct sqlite_conn *s, sqlite3_stmt *st,
 }
 
 static int sq_query(struct engine_conn *c, const char *sql,
-		    const struct sql_param *p, int np, row_fn fn,
-		    void *payload)
+		    const struct sql_param *p, int np, row_fn fn, void *payload)
 {
 	struct sqlite_conn *s = (struct sqlite_conn *)c;
 	const char *vals_small[16];
@@ -423,7 +425,8 @@ static int sq_tracking_create(struct engine_conn *c, const char *prefix)
 		"  backup_path TEXT,\n"
 		"  applied_by TEXT\n"
 		");\n"
-		/* Every run asks whether the database is dirty: keep it cheap. */
+		/* Every run asks whether the database is dirty: keep it cheap.
+		 */
 		"CREATE INDEX IF NOT EXISTS %s_history_dirty ON %s_history (id)"
 		" WHERE status = 'dirty';\n"
 		"COMMIT;",

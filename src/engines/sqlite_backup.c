@@ -35,8 +35,7 @@ static void report(strata *ctx, int64_t copied, int64_t total)
  * Copy every page of src into dst; both are open connections.  A copy kept
  * waiting by another connection's lock gives up after the lock timeout.
  */
-static int copy_pages(strata *ctx, sqlite3 *dst, sqlite3 *src,
-		      const char *what)
+static int copy_pages(strata *ctx, sqlite3 *dst, sqlite3 *src, const char *what)
 {
 	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
 	int64_t deadline = util_ms() + (int64_t)ctx->lock_timeout * 1000;
@@ -47,8 +46,9 @@ static int copy_pages(strata *ctx, sqlite3 *dst, sqlite3 *src,
 			       sqlite3_errmsg(dst));
 	do {
 		rc = sqlite3_backup_step(b, STEP_PAGES);
-		report(ctx, sqlite3_backup_pagecount(b) -
-				    sqlite3_backup_remaining(b),
+		report(ctx,
+		       sqlite3_backup_pagecount(b) -
+			       sqlite3_backup_remaining(b),
 		       sqlite3_backup_pagecount(b));
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
 			struct timespec ts = { 0, 10 * 1000000L };
@@ -59,9 +59,10 @@ static int copy_pages(strata *ctx, sqlite3 *dst, sqlite3 *src,
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		return err_set(ctx, STRATA_ELOCKED,
-			       "%s: the database stayed locked by another connection for %d s",
-			       what, ctx->lock_timeout);
+		return err_set(
+			ctx, STRATA_ELOCKED,
+			"%s: the database stayed locked by another connection for %d s",
+			what, ctx->lock_timeout);
 	if (rc != SQLITE_DONE)
 		return err_set(ctx, STRATA_EIO, "%s: %s", what,
 			       sqlite3_errstr(rc));
@@ -98,7 +99,8 @@ static int copy_with_api(struct sqlite_conn *s, const char *path)
 	}
 	rc = copy_pages(s->base.ctx, dst, s->db, "backup failed");
 	if (sqlite3_close(dst) != SQLITE_OK && !rc)
-		rc = err_set(s->base.ctx, STRATA_EIO, "cannot close '%s'", path);
+		rc = err_set(s->base.ctx, STRATA_EIO, "cannot close '%s'",
+			     path);
 	return rc;
 }
 
@@ -129,7 +131,8 @@ static int copy_file_bytes(struct sqlite_conn *s, int out)
 		if (n <= 0) {
 			rc = err_set(s->base.ctx, STRATA_EIO,
 				     "backup failed: cannot copy '%s': %s",
-				     s->path, n < 0 ? strerror(errno) : "short");
+				     s->path,
+				     n < 0 ? strerror(errno) : "short");
 			break;
 		}
 		done += n;
@@ -161,7 +164,8 @@ int sqlite_backup(struct engine_conn *c, const char *path)
 	struct sqlite_conn *s = (struct sqlite_conn *)c;
 	int fd, rc;
 
-	/* Private from the first byte: create it 0600 before anything writes. */
+	/* Private from the first byte: create it 0600 before anything writes.
+	 */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_set(c->ctx, STRATA_EIO, "cannot create '%s': %s",
@@ -218,9 +222,10 @@ static int open_checked(strata *ctx, const char *path, bool verify,
 			       path);
 	/* SQLite takes an empty file for an empty database: not a backup. */
 	if (!has_sqlite_header(path))
-		return err_set(ctx, STRATA_ERROR,
-			       "'%s' is not a SQLite database (no SQLite header)",
-			       path);
+		return err_set(
+			ctx, STRATA_ERROR,
+			"'%s' is not a SQLite database (no SQLite header)",
+			path);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK) {
 		rc = err_set(ctx, STRATA_ERROR, "cannot open '%s': %s", path,

@@ -1,4 +1,5 @@
-/* sqlite_check.c - PRAGMA integrity_check and foreign_key_check, as problems. */
+/* sqlite_check.c - PRAGMA integrity_check and foreign_key_check, as problems.
+ */
 #include <string.h>
 
 #include "err.h"
@@ -33,9 +34,10 @@ static int check_foreign_keys(struct sqlite_conn *s, strata_check_result *out)
 	sqlite3_stmt *st;
 	int rc = STRATA_OK, step;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT \"table\", rowid, parent FROM pragma_foreign_key_check",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    s->db,
+		    "SELECT \"table\", rowid, parent FROM pragma_foreign_key_check",
+		    -1, &st, NULL) != SQLITE_OK)
 		return check_add(out, "foreign_key", NULL, -1, NULL, "%s",
 				 sqlite3_errmsg(s->db));
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -43,9 +45,10 @@ static int check_foreign_keys(struct sqlite_conn *s, strata_check_result *out)
 		const char *parent = (const char *)sqlite3_column_text(st, 2);
 		bool has_rowid = sqlite3_column_type(st, 1) != SQLITE_NULL;
 		int64_t rowid = has_rowid ? sqlite3_column_int64(st, 1) : -1;
-		rc = check_add(out, "foreign_key", table, rowid, parent,
-			       "table '%s' rowid %lld references a missing row in '%s'",
-			       table, (long long)rowid, parent);
+		rc = check_add(
+			out, "foreign_key", table, rowid, parent,
+			"table '%s' rowid %lld references a missing row in '%s'",
+			table, (long long)rowid, parent);
 	}
 	if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
 		rc = check_add(out, "foreign_key", NULL, -1, NULL, "%s",

@@ -59,8 +59,8 @@ static void touched_clear(struct touched *t)
 }
 
 /* Called while statements are prepared; never refuses anything. */
-static int note_table(void *payload, int action, const char *a1,
-		      const char *a2, const char *db, const char *trigger)
+static int note_table(void *payload, int action, const char *a1, const char *a2,
+		      const char *db, const char *trigger)
 {
 	struct touched *t = payload;
 
@@ -71,9 +71,7 @@ static int note_table(void *payload, int action, const char *a1,
 	case SQLITE_UPDATE:
 	case SQLITE_DELETE:
 	case SQLITE_CREATE_TABLE:
-	case SQLITE_DROP_TABLE:
-		touched_add(t, a1);
-		break;
+	case SQLITE_DROP_TABLE: touched_add(t, a1); break;
 	case SQLITE_ALTER_TABLE: /* a1 is the schema, a2 the table */
 		touched_add(t, a2);
 		break;
@@ -111,9 +109,8 @@ int sqlite_migration_begin(struct engine_conn *c)
 	if (rc)
 		return rc;
 	s->fk_was_on = on != 0;
-	if (s->fk_was_on &&
-	    sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL,
-			 NULL) != SQLITE_OK)
+	if (s->fk_was_on && sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF",
+					 NULL, NULL, NULL) != SQLITE_OK)
 		return sqlite_fail(s, NULL);
 	touched_clear(&s->touched);
 	sqlite3_set_authorizer(s->db, note_table, &s->touched);
@@ -128,9 +125,9 @@ static int is_child_of_touched(struct sqlite_conn *s, const char *table,
 	int rc;
 
 	*out = false;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT \"table\" FROM pragma_foreign_key_list(?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    s->db, "SELECT \"table\" FROM pragma_foreign_key_list(?)",
+		    -1, &st, NULL) != SQLITE_OK)
 		return sqlite_fail(s, NULL);
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !*out)
@@ -143,8 +140,8 @@ static int is_child_of_touched(struct sqlite_conn *s, const char *table,
 }
 
 /* Run foreign_key_check on one table; add its violations to msg. */
-static int check_table(struct sqlite_conn *s, const char *table,
-		       struct sb *msg, long *found)
+static int check_table(struct sqlite_conn *s, const char *table, struct sb *msg,
+		       long *found)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -157,12 +154,14 @@ static int check_table(struct sqlite_conn *s, const char *table,
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (++*found <= MAX_LISTED)
-			sb_addf(msg, "%stable '%s' rowid %s references a missing row in '%s'",
+			sb_addf(msg,
+				"%stable '%s' rowid %s references a missing row in '%s'",
 				*found > 1 ? "; " : "",
 				(const char *)sqlite3_column_text(st, 0),
 				sqlite3_column_type(st, 1) == SQLITE_NULL
 					? "NULL"
-					: (const char *)sqlite3_column_text(st, 1),
+					: (const char *)sqlite3_column_text(st,
+									    1),
 				(const char *)sqlite3_column_text(st, 2));
 	}
 	sqlite3_finalize(st);
@@ -180,10 +179,11 @@ static int check_touched(struct sqlite_conn *s, struct sb *msg, long *found)
 		sqlite3_stmt *st;
 		bool exists;
 		int step;
-		if (sqlite3_prepare_v2(s->db,
-				       "SELECT 1 FROM sqlite_schema WHERE type = 'table'"
-				       " AND name = ? COLLATE NOCASE",
-				       -1, &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(
+			    s->db,
+			    "SELECT 1 FROM sqlite_schema WHERE type = 'table'"
+			    " AND name = ? COLLATE NOCASE",
+			    -1, &st, NULL) != SQLITE_OK)
 			return sqlite_fail(s, NULL);
 		sqlite3_bind_text(st, 1, s->touched.names[i], -1,
 				  SQLITE_STATIC);
@@ -209,12 +209,13 @@ static int check_children(struct sqlite_conn *s, struct sb *msg, long *found)
 	sqlite3_stmt *st;
 	int rc = STRATA_OK, step;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT name FROM sqlite_schema WHERE type = 'table'"
-			       " AND sql LIKE '%references%'"
-			       " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-			       " ORDER BY name",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    s->db,
+		    "SELECT name FROM sqlite_schema WHERE type = 'table'"
+		    " AND sql LIKE '%references%'"
+		    " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+		    " ORDER BY name",
+		    -1, &st, NULL) != SQLITE_OK)
 		return sqlite_fail(s, NULL);
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *table = (const char *)sqlite3_column_text(st, 0);

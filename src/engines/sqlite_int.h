@@ -20,10 +20,10 @@ struct sqlite_conn {
 	struct engine_conn base; /* first: the runner sees only this */
 	sqlite3 *db;
 	bool owns_db;
-	char *path;      /* the database file, or ":memory:" */
-	char *lock_path; /* NULL for :memory: */
-	int lock_fd;     /* -1 unless the run lock is held */
-	char *lock_line; /* the holder part of the lock file's line */
+	char *path;           /* the database file, or ":memory:" */
+	char *lock_path;      /* NULL for :memory: */
+	int lock_fd;          /* -1 unless the run lock is held */
+	char *lock_line;      /* the holder part of the lock file's line */
 	struct attempt stale; /* left in the lock file by a dead runner */
 	struct touched touched;
 	bool fk_was_on;

@@ -60,8 +60,8 @@ static void parse_line(const char *line, struct attempt *a)
 			a->present = true;
 			a->version = strtoll(eq, NULL, 10);
 		} else if (!strcmp(tok, "direction"))
-			a->direction = !strcmp(eq, "down") ? STRATA_DOWN
-							  : STRATA_UP;
+			a->direction =
+				!strcmp(eq, "down") ? STRATA_DOWN : STRATA_UP;
 		else if (!strcmp(tok, "started_at"))
 			a->started_at = strdup(eq);
 		else if (!strcmp(tok, "name"))
@@ -84,7 +84,8 @@ static int write_line(struct sqlite_conn *s, const struct attempt *a)
 
 	sb_adds(&line, s->lock_line ? s->lock_line : "");
 	if (a && a->present)
-		sb_addf(&line, " version=%lld direction=%s started_at=%s name=%s",
+		sb_addf(&line,
+			" version=%lld direction=%s started_at=%s name=%s",
 			(long long)a->version,
 			a->direction == STRATA_DOWN ? "down" : "up",
 			a->started_at ? a->started_at : "",

@@ -35,19 +35,23 @@ static int read_schema(struct salvage *v, struct object **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	v->res->schema_complete = false;
-	if (sqlite3_prepare_v2(v->src,
-			       "SELECT type, name, sql FROM sqlite_schema"
-			       " WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    v->src,
+		    "SELECT type, name, sql FROM sqlite_schema"
+		    " WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+		    -1, &st, NULL) != SQLITE_OK)
 		return STRATA_OK; /* no readable schema: nothing to salvage */
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		struct object *grown = realloc(*out, (*n + 1) * sizeof(*grown));
 		if (!grown)
 			break;
 		*out = grown;
-		grown[*n].type = strdup((const char *)sqlite3_column_text(st, 0));
-		grown[*n].name = strdup((const char *)sqlite3_column_text(st, 1));
-		grown[*n].sql = strdup((const char *)sqlite3_column_text(st, 2));
+		grown[*n].type =
+			strdup((const char *)sqlite3_column_text(st, 0));
+		grown[*n].name =
+			strdup((const char *)sqlite3_column_text(st, 1));
+		grown[*n].sql =
+			strdup((const char *)sqlite3_column_text(st, 2));
 		(*n)++;
 	}
 	v->res->schema_complete = step == SQLITE_DONE;
@@ -68,8 +72,8 @@ static bool create_object(sqlite3 *dst, const char *sql)
 	if (!sql || strncasecmp(sql, "CREATE", 6) != 0 ||
 	    sqlite3_prepare_v2(dst, sql, -1, &st, &tail) != SQLITE_OK || !st)
 		return false;
-	while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' ||
-			*tail == ';'))
+	while (tail &&
+	       (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';'))
 		tail++;
 	ok = (!tail || !*tail) && sqlite3_step(st) == SQLITE_DONE;
 	sqlite3_finalize(st);
@@ -210,7 +214,8 @@ static int salvage(struct salvage *v)
 		    !objs[i].sql)
 			continue;
 		if (!create_object(v->dst, objs[i].sql))
-			continue; /* e.g. a virtual table whose module is absent */
+			continue; /* e.g. a virtual table whose module is absent
+				   */
 		grown = realloc(v->res->tables,
 				(v->res->n + 1) * sizeof(*grown));
 		if (!grown) {
@@ -230,7 +235,8 @@ static int salvage(struct salvage *v)
 			create_object(v->dst, objs[i].sql);
 	if (sqlite3_exec(v->dst, "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
 	    !rc)
-		rc = err_set(v->ctx, STRATA_EIO, "cannot write the recovered file: %s",
+		rc = err_set(v->ctx, STRATA_EIO,
+			     "cannot write the recovered file: %s",
 			     sqlite3_errmsg(v->dst));
 	objects_free(objs, n);
 	return rc;

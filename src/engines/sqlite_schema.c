@@ -62,11 +62,12 @@ static int describe_table(struct sqlite_conn *s, const char *name,
 			 " FROM pragma_table_info(?) ORDER BY cid",
 			 name, cols);
 	if (!rc)
-		rc = pragma_rows(s,
-				 "SELECT id, seq, \"table\" AS \"references\","
-				 " \"from\", \"to\", on_update, on_delete"
-				 " FROM pragma_foreign_key_list(?) ORDER BY id, seq",
-				 name, fks);
+		rc = pragma_rows(
+			s,
+			"SELECT id, seq, \"table\" AS \"references\","
+			" \"from\", \"to\", on_update, on_delete"
+			" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+			name, fks);
 	return rc;
 }
 
@@ -129,8 +130,8 @@ int sqlite_schema_dump(struct engine_conn *c, const char *prefix, int format,
 		if (format == STRATA_SCHEMA_SQL)
 			*out = sb_detach(&text);
 		else
-			*out = json_dumps(root, JSON_INDENT(2) |
-							JSON_PRESERVE_ORDER);
+			*out = json_dumps(root,
+					  JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (!*out)
 			rc = err_oom(c->ctx);
 	}

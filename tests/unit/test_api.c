@@ -120,9 +120,12 @@ static void test_api_caller_handle_stays_open(void **state)
 	strata_status_free(st);
 	strata_close(ctx);
 	/* Still the caller's, and it sees what strata did. */
-	assert_int_equal(count(db, "SELECT count(*) FROM strata_migrations"), 2);
-	assert_int_equal(count(db, "SELECT count(*) FROM pragma_table_info('servers') WHERE name = 'rack'"),
-			 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM strata_migrations"),
+			 2);
+	assert_int_equal(
+		count(db,
+		      "SELECT count(*) FROM pragma_table_info('servers') WHERE name = 'rack'"),
+		1);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
@@ -152,8 +155,9 @@ static void test_api_caller_handle_in_transaction_refused(void **state)
 
 	(void)state;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	sqlite3_exec(db, "CREATE TABLE mine (x); BEGIN; INSERT INTO mine VALUES (1)",
-		     NULL, NULL, NULL);
+	sqlite3_exec(
+		db, "CREATE TABLE mine (x); BEGIN; INSERT INTO mine VALUES (1)",
+		NULL, NULL, NULL);
 	assert_int_equal(strata_open_sqlite(&ctx, db), STRATA_OK);
 	assert_int_equal(strata_add_migrations(ctx, base, 1), STRATA_OK);
 	assert_int_equal(strata_up(ctx, STRATA_LATEST, 0, &run), STRATA_EINVAL);
@@ -201,8 +205,9 @@ static void test_api_folder_and_array_mixed(void **state)
 	(void)state;
 	path_in(mig, sizeof(mig), "mixed");
 	mkdir(mig, 0755);
-	write_file("mixed/002_add_ip.sql",
-		   "-- add ip\n-- strata:up\nALTER TABLE servers ADD COLUMN ip TEXT;\n-- strata:down\nALTER TABLE servers DROP COLUMN ip;\n");
+	write_file(
+		"mixed/002_add_ip.sql",
+		"-- add ip\n-- strata:up\nALTER TABLE servers ADD COLUMN ip TEXT;\n-- strata:down\nALTER TABLE servers DROP COLUMN ip;\n");
 	write_file("mixed/not-a-migration.sql", "SELECT 1;\n");
 	ctx = open_file("mixed.db");
 	strata_set_log(ctx, on_log, &seen);
@@ -252,8 +257,9 @@ static void test_api_failure_reports_file_line(void **state)
 	path_in(mig, sizeof(mig), "bad");
 	mkdir(mig, 0755);
 	write_file("bad/001_ok.sql", "CREATE TABLE a (x);\n");
-	write_file("bad/002_broken.sql",
-		   "-- broken\n-- strata:up\nCREATE TABLE b (x);\n\nINSERT INTO nope VALUES (1);\n");
+	write_file(
+		"bad/002_broken.sql",
+		"-- broken\n-- strata:up\nCREATE TABLE b (x);\n\nINSERT INTO nope VALUES (1);\n");
 	ctx = open_file("bad.db");
 	strata_set_progress(ctx, on_progress, &seen);
 	assert_int_equal(strata_add_dir(ctx, mig), STRATA_OK);
@@ -278,7 +284,9 @@ static void test_api_refusals(void **state)
 	path_in(mig, sizeof(mig), "ref");
 	mkdir(mig, 0755);
 	write_file("ref/001_a.sql", "CREATE TABLE a (x);\n");
-	write_file("ref/003_c.sql", "-- strata:up\nCREATE TABLE c (x);\n-- strata:down\nDROP TABLE c;\n");
+	write_file(
+		"ref/003_c.sql",
+		"-- strata:up\nCREATE TABLE c (x);\n-- strata:down\nDROP TABLE c;\n");
 	ctx = open_file("ref.db");
 	assert_int_equal(strata_add_dir(ctx, mig), STRATA_OK);
 	assert_int_equal(strata_up(ctx, STRATA_LATEST, 0, &run), STRATA_OK);
@@ -301,9 +309,9 @@ static void test_api_refusals(void **state)
 	write_file("ref/001_a.sql", "CREATE TABLE a (x, y);\n");
 	ctx = open_file("ref.db");
 	assert_int_equal(strata_add_dir(ctx, mig), STRATA_OK);
-	assert_int_equal(strata_up(ctx, STRATA_LATEST, STRATA_ALLOW_OUT_OF_ORDER,
-				   &run),
-			 STRATA_ECHECKSUM);
+	assert_int_equal(
+		strata_up(ctx, STRATA_LATEST, STRATA_ALLOW_OUT_OF_ORDER, &run),
+		STRATA_ECHECKSUM);
 	strata_run_free(run);
 	strata_close(ctx);
 
@@ -315,11 +323,11 @@ static void test_api_refusals(void **state)
 	ctx = open_file("ref.db");
 	strata_set_lock_timeout(ctx, 0);
 	assert_int_equal(strata_add_dir(ctx, mig), STRATA_OK);
-	assert_int_equal(strata_up(ctx, STRATA_LATEST,
-				   STRATA_ALLOW_OUT_OF_ORDER |
-					   STRATA_IGNORE_CHECKSUMS,
-				   &run),
-			 STRATA_ELOCKED);
+	assert_int_equal(
+		strata_up(ctx, STRATA_LATEST,
+			  STRATA_ALLOW_OUT_OF_ORDER | STRATA_IGNORE_CHECKSUMS,
+			  &run),
+		STRATA_ELOCKED);
 	strata_run_free(run);
 	strata_close(ctx);
 	close(fd);
@@ -334,8 +342,9 @@ static void test_api_dirty_no_transaction(void **state)
 	(void)state;
 	path_in(mig, sizeof(mig), "dirty");
 	mkdir(mig, 0755);
-	write_file("dirty/001_half.sql",
-		   "-- strata:no-transaction\n-- strata:up\nCREATE TABLE t (x);\nINSERT INTO missing VALUES (1);\n");
+	write_file(
+		"dirty/001_half.sql",
+		"-- strata:no-transaction\n-- strata:up\nCREATE TABLE t (x);\nINSERT INTO missing VALUES (1);\n");
 	ctx = open_file("dirty.db");
 	assert_int_equal(strata_add_dir(ctx, mig), STRATA_OK);
 	assert_int_equal(strata_up(ctx, STRATA_LATEST, 0, &run), STRATA_ESQL);
@@ -356,8 +365,12 @@ static void test_api_backup_modes_and_restore(void **state)
 	(void)state;
 	path_in(mig, sizeof(mig), "bk");
 	mkdir(mig, 0755);
-	write_file("bk/001_a.sql", "-- strata:up\nCREATE TABLE a (x);\n-- strata:down\nDROP TABLE a;\n");
-	write_file("bk/002_b.sql", "-- strata:up\nCREATE TABLE b (x);\n-- strata:down\nDROP TABLE b;\n");
+	write_file(
+		"bk/001_a.sql",
+		"-- strata:up\nCREATE TABLE a (x);\n-- strata:down\nDROP TABLE a;\n");
+	write_file(
+		"bk/002_b.sql",
+		"-- strata:up\nCREATE TABLE b (x);\n-- strata:down\nDROP TABLE b;\n");
 	ctx = open_file("bk.db");
 	assert_int_equal(strata_add_dir(ctx, mig), STRATA_OK);
 	assert_int_equal(strata_up(ctx, 1, 0, &run), STRATA_OK);
@@ -381,7 +394,8 @@ static void test_api_backup_modes_and_restore(void **state)
 	assert_int_equal(s->n_pending, 1);
 	strata_status_free(s);
 	/* A file that is not a database is refused. */
-	write_file("garbage.bak", "this is not a database at all, not even close\n");
+	write_file("garbage.bak",
+		   "this is not a database at all, not even close\n");
 	char garbage[512];
 	path_in(garbage, sizeof(garbage), "garbage.bak");
 	assert_int_not_equal(strata_restore(ctx, garbage, NULL), STRATA_OK);
