@@ -1,6 +1,7 @@
 /* args.c - split a command line into options and positional arguments. */
 #include "args.h"
 
+#include "banned.h"
 #include <stdio.h>
 #include <string.h>
 

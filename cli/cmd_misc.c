@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "banned.h"
 #include "cli.h"
 #include "out.h"
 #include "strata.h"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
 #include "cli.h"
 #include "out.h"
 #include "strata.h"

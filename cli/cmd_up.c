@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "banned.h"
 #include "cli.h"
 #include "out.h"
 #include "strata.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "banned.h"
 #include "out.h"
 
 static bool is_blank(char c)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "banned.h"
 #include "cli.h"
 #include "env.h"
 #include "out.h"

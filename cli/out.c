@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "banned.h"
 #include "cli.h"
 
 #define C_RESET "\033[0m"

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "util.h"

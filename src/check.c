@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "session.h"

@@ -1,6 +1,7 @@
 /* checksum.c - SHA-256 of a migration body (libcrypto), as lowercase hex. */
 #include "checksum.h"
 
+#include "banned.h"
 #include <openssl/evp.h>
 #include <pthread.h>
 

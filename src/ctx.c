@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
 #include "err.h"
 
 const char *strata_libversion(void)

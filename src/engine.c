@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
 #include "err.h"
 
 static const struct engine *const engines[] = {

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "banned.h"
 #include "ctx.h"
 
 int err_set_at(strata *ctx, int rc, const char *file, int line, const char *fmt,

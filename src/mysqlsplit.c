@@ -1,6 +1,7 @@
 /* mysqlsplit.c - split a MySQL/MariaDB body into statements. */
 #include "mysqlsplit.h"
 
+#include "banned.h"
 #include <string.h>
 
 static bool is_space(char c)

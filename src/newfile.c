@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "sb.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "banned.h"
 #include "err.h"
 
 #define PAIR_MARKER_MSG \

@@ -1,6 +1,7 @@
 /* recover.c - strata_recover: salvage a damaged database into a new file. */
 #include <stdlib.h>
 
+#include "banned.h"
 #include "err.h"
 #include "session.h"
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "backup.h"
+#include "banned.h"
 #include "err.h"
 #include "track.h"
 #include "util.h"

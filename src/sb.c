@@ -1,6 +1,7 @@
 /* sb.c - a growable string buffer whose allocation failures are sticky. */
 #include "sb.h"
 
+#include "banned.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
 #include "err.h"
 #include "track.h"
 #include "util.h"

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "banned.h"
 #include "err.h"
 #include "sb.h"
 

@@ -1,6 +1,7 @@
 /* sqlsplit.c - split a PostgreSQL body into statements with a real lexer. */
 #include "sqlsplit.h"
 
+#include "banned.h"
 #include <stdint.h>
 #include <string.h>
 

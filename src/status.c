@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backup.h"
+#include "banned.h"
 #include "err.h"
 #include "session.h"
 #include "track.h"

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "banned.h"
 #include "err.h"
 #include "sb.h"
 

@@ -1,6 +1,7 @@
 /* util.c - clocks and the runner's identity. */
 #include "util.h"
 
+#include "banned.h"
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>

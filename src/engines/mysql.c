@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "mysql_int.h"

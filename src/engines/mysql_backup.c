@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "banned.h"
 #include "err.h"
 #include "mysql_int.h"
 #include "sb.h"

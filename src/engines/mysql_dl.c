@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
+#include "banned.h"
 #include "err.h"
 
 struct my_api my_api;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "mysql_int.h"

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
 #include "err.h"
 #include "mysql_int.h"
 #include "sb.h"

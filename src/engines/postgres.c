@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "postgres_int.h"

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "banned.h"
 #include "err.h"
 #include "postgres_int.h"
 #include "sb.h"

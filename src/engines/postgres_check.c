@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
 #include "err.h"
 #include "postgres_int.h"
 #include "sb.h"

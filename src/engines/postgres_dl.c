@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
+#include "banned.h"
 #include "err.h"
 
 struct pq_api pq_api;

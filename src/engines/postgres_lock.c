@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "postgres_int.h"

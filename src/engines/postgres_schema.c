@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "banned.h"
 #include "err.h"
 #include "postgres_int.h"
 #include "sb.h"

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "sb.h"

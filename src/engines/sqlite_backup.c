@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "sqlite_int.h"

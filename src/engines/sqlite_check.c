@@ -2,6 +2,7 @@
  */
 #include <string.h>
 
+#include "banned.h"
 #include "err.h"
 #include "sqlite_int.h"
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"

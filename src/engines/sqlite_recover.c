@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"
