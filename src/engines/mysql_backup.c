@@ -5,18 +5,13 @@
  * the MYSQL_PWD environment variable, never its command line, where any
  * user could read it with ps.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "banned.h"
+#include "dumptool.h"
 #include "err.h"
 #include "mysql_int.h"
 #include "sb.h"
@@ -55,13 +50,6 @@ oom:
 	return NULL;
 }
 
-static void env_free(char **env)
-{
-	for (size_t i = 0; env && env[i]; i++)
-		free(env[i]);
-	free(env);
-}
-
 /* argv for the dump: options from the URL, then the database. */
 struct args {
 	char *v[24];
@@ -85,8 +73,7 @@ static void arg(struct args *a, const char *opt, const char *val)
 		a->oom = true;
 }
 
-static void build_args(struct my_conn *m, struct args *a, const char *prog,
-		       const char *path)
+static void build_args(struct my_conn *m, struct args *a, const char *path)
 {
 	const struct strata_url *u = m->url;
 	const char *sock = url_param(u, "socket"), *mode;
@@ -94,7 +81,7 @@ static void build_args(struct my_conn *m, struct args *a, const char *prog,
 
 	if (!sock)
 		sock = url_param(u, "unix_socket");
-	arg(a, prog, NULL);
+	a->v[a->n++] = NULL; /* the program's name, set by dumptool_run */
 	arg(a, "--no-defaults", NULL); /* must come first after the name */
 	arg(a, "--single-transaction", NULL);
 	arg(a, "--routines", NULL);
@@ -130,7 +117,7 @@ static void build_args(struct my_conn *m, struct args *a, const char *prog,
 
 static void args_free(struct args *a)
 {
-	for (int i = 0; i < a->n; i++)
+	for (int i = 1; i < a->n; i++)
 		free(a->v[i]);
 	a->n = 0;
 }
@@ -140,97 +127,20 @@ int my_backup(struct engine_conn *c, const char *path)
 	static const char *const progs[] = { "mysqldump", "mariadb-dump",
 					     NULL };
 	struct my_conn *m = (struct my_conn *)c;
-	struct sb errs = SB_INIT;
 	struct args a = { .n = 0 };
-	posix_spawn_file_actions_t fa;
-	char **env = NULL;
-	int pipefd[2] = { -1, -1 }, fd, status = 0, rc, err = ENOENT;
-	pid_t pid = 0;
-	char buf[512];
-	ssize_t got;
+	char **env;
+	int rc;
 
-	/* Mode 0600 before the dump writes a byte into it. */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_set(c->ctx, STRATA_EIO, "cannot create '%s': %s",
-			       path, strerror(errno));
-	fchmod(fd, 0600);
-	close(fd);
 	env = dump_env(m->url->password);
-	if (!env) {
+	build_args(m, &a, path);
+	if (!env || a.oom)
 		rc = err_oom(c->ctx);
-		goto fail;
-	}
-	if (pipe(pipefd) != 0) {
-		rc = err_set(c->ctx, STRATA_EIO, "cannot run mysqldump: %s",
-			     strerror(errno));
-		goto fail;
-	}
-	for (size_t i = 0; progs[i] && err == ENOENT; i++) {
-		args_free(&a);
-		build_args(m, &a, progs[i], path);
-		if (a.oom) {
-			close(pipefd[0]);
-			close(pipefd[1]);
-			rc = err_oom(c->ctx);
-			goto fail;
-		}
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY,
-						 0);
-		posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-		posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-		posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-		posix_spawn_file_actions_addclose(&fa, pipefd[1]);
-		err = posix_spawnp(&pid, progs[i], &fa, NULL, a.v, env);
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	close(pipefd[1]);
-	if (err) {
-		close(pipefd[0]);
-		rc = err_set(c->ctx, STRATA_EIO,
-			     err == ENOENT ? "mysqldump is not installed: %s"
-					   : "cannot run mysqldump: %s",
-			     err == ENOENT
-				     ? "install the MySQL/MariaDB client"
-				       " programs (Debian: apt-get install"
-				       " mariadb-client), or run without"
-				       " --backup"
-				     : strerror(err));
-		goto fail;
-	}
-	while ((got = read(pipefd[0], buf, sizeof(buf))) != 0) {
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			break;
-		if (errs.len < 4096)
-			sb_add(&errs, buf, (size_t)got);
-	}
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *line = my_one_line(errs.buf);
-		char *masked = line ? url_mask(line) : NULL;
-
-		rc = err_set(c->ctx, STRATA_EIO, "%s failed (%s %d): %s",
-			     a.v[0], WIFEXITED(status) ? "exit" : "signal",
-			     WIFEXITED(status) ? WEXITSTATUS(status)
-					       : WTERMSIG(status),
-			     masked ? masked : "");
-		free(line);
-		free(masked);
-		goto fail;
-	}
-	env_free(env);
+	else
+		rc = dumptool_run(
+			c->ctx, path, progs, a.v, env,
+			"install the MySQL/MariaDB client programs (Debian: apt-get install mariadb-client), or run without --backup",
+			my_one_line);
+	dumptool_env_free(env);
 	args_free(&a);
-	sb_release(&errs);
-	return STRATA_OK;
-fail:
-	unlink(path);
-	env_free(env);
-	args_free(&a);
-	sb_release(&errs);
 	return rc;
 }
