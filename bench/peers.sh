@@ -89,23 +89,8 @@ interp() {
 
 DBMATE=$(find_tool BENCH_DBMATE dbmate)
 if [ -n "$DBMATE" ]; then
-	# npm's dbmate is a node script that runs a prebuilt binary shipped in
-	# the package: time the binary, not node starting up.
-	real=$(readlink -f "$DBMATE" 2>/dev/null || echo "$DBMATE")
-	if head -n 1 "$real" 2>/dev/null | grep -q '^#!.*node'; then
-		nm=$(dirname "$(dirname "$(dirname "$real")")")
-		for b in "$nm"/@dbmate/*/bin/dbmate; do
-			[ -x "$b" ] && "$b" --version >/dev/null 2>&1 && {
-				DBMATE=$b
-				note "dbmate: timing the prebuilt binary inside the npm package ($b), not its node wrapper"
-				break
-			}
-		done
-	fi
-	"$DBMATE" --version >/dev/null 2>&1 || {
-		note "dbmate: $DBMATE does not run; skipped"
-		DBMATE=""
-	}
+	dbmate_binary
+	[ -n "$DBMATE_NOTE" ] && note "$DBMATE_NOTE"
 else
 	note "dbmate: not installed (not on PATH, nor at BENCH_DBMATE); skipped"
 fi

@@ -120,20 +120,30 @@ measure() {
 		      printf "%.2f\n", m / 1e6 }'
 }
 
-# measure_pair RUNS PREP_A CMD_A PREP_B CMD_B: RUNS runs of each command,
-# alternating (A first in odd rounds, B first in even ones) so that a
-# machine whose load drifts weighs on both alike; each run after its own
-# PREP, untimed.  Prints "MEDIAN_A MEDIAN_B" in ms ("failed" for a side
-# whose command failed).
-measure_pair() {
-	: >"$tmp/times_a"
-	: >"$tmp/times_b"
-	p_fail_a=0 p_fail_b=0
+# measure_turns RUNS PREP_1 CMD_1 PREP_2 CMD_2 [PREP_3 CMD_3 ...]: RUNS
+# runs of each command, taking turns round after round (1, 2, ... in odd
+# rounds, the other way round in even ones) so that a machine whose load
+# drifts weighs on all alike; each run after its own PREP, untimed.
+# Prints "MEDIAN_1 MEDIAN_2 ..." in ms ("failed" for a command that
+# failed: it is not run again).
+measure_turns() {
+	p_runs=$1
+	shift
+	p_k=0
+	while [ $# -ge 2 ]; do
+		p_k=$((p_k + 1))
+		eval "p_prep_$p_k=\$1 p_cmd_$p_k=\$2 p_fail_$p_k=0"
+		: >"$tmp/times_$p_k"
+		shift 2
+	done
+	p_up=$(seq 1 "$p_k")
+	p_down=$(seq "$p_k" -1 1)
 	p_i=0
-	while [ "$p_i" -lt "$1" ]; do
-		for p_side in $([ $((p_i % 2)) -eq 0 ] && echo a b || echo b a); do
-			if [ "$p_side" = a ]; then p_prep=$2 p_cmd=$3; else p_prep=$4 p_cmd=$5; fi
-			eval "[ \"\$p_fail_$p_side\" = 1 ]" && continue
+	while [ "$p_i" -lt "$p_runs" ]; do
+		if [ $((p_i % 2)) -eq 0 ]; then p_order=$p_up; else p_order=$p_down; fi
+		for p_side in $p_order; do
+			eval "p_prep=\$p_prep_$p_side p_cmd=\$p_cmd_$p_side p_fail=\$p_fail_$p_side"
+			[ "$p_fail" = 1 ] && continue
 			sh -c "$p_prep" >/dev/null 2>&1
 			t0=$(date +%s%N)
 			if sh -c "$p_cmd" >/dev/null 2>&1; then
@@ -145,7 +155,7 @@ measure_pair() {
 		done
 		p_i=$((p_i + 1))
 	done
-	for p_side in a b; do
+	for p_side in $p_up; do
 		if eval "[ \"\$p_fail_$p_side\" = 1 ]"; then
 			printf 'failed '
 			continue
@@ -155,6 +165,11 @@ measure_pair() {
 			      printf "%.2f ", m / 1e6 }'
 	done
 	echo
+}
+
+# measure_pair RUNS PREP_A CMD_A PREP_B CMD_B: measure_turns of two.
+measure_pair() {
+	measure_turns "$@"
 }
 
 # once PREPARE COMMAND LOG: run both, time COMMAND alone; print its wall
@@ -295,4 +310,72 @@ pg_tables() {
 # sqlite_tables FILE: the same for a SQLite file.
 sqlite_tables() {
 	sqlite3 "$1" "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name GLOB 't_[0-9]*'" 2>/dev/null
+}
+
+# ---- dbmate --------------------------------------------------------------
+
+# dbmate_binary: DBMATE (a path) made the binary to time.  npm's dbmate is a
+# node script that runs a prebuilt Go binary shipped in the package: time
+# the binary, not node starting up.  Sets DBMATE_NOTE to a line saying what
+# was done (or empty); DBMATE becomes empty when it does not run.
+dbmate_binary() {
+	DBMATE_NOTE=""
+	real=$(readlink -f "$DBMATE" 2>/dev/null || echo "$DBMATE")
+	if head -n 1 "$real" 2>/dev/null | grep -q '^#!.*node'; then
+		nm=$(dirname "$(dirname "$(dirname "$real")")")
+		for b in "$nm"/@dbmate/*/bin/dbmate; do
+			[ -x "$b" ] && "$b" --version >/dev/null 2>&1 && {
+				DBMATE=$b
+				DBMATE_NOTE="dbmate: timing the prebuilt binary inside the npm package ($b), not its node wrapper"
+				break
+			}
+		done
+	fi
+	if ! "$DBMATE" --version >/dev/null 2>&1; then
+		DBMATE_NOTE="dbmate: $DBMATE does not run; skipped"
+		DBMATE=""
+	fi
+}
+
+# ---- MariaDB / MySQL -----------------------------------------------------
+
+# my_client_init: set MYSQL_CLI, a mariadb (or mysql) client command line
+# that logs in as STRATA_MYSQL_URL's user over TCP, its password in an
+# option file under $tmp (mode 0600) rather than on the command line.
+# Returns non-zero without a client or without a usable URL.
+my_client_init() {
+	MY_BIN=$(command -v mariadb 2>/dev/null || command -v mysql 2>/dev/null || :)
+	[ -n "$MY_BIN" ] || return 1
+	rest=${STRATA_MYSQL_URL#*://}
+	case $rest in *@*) auth=${rest%%@*} hostpart=${rest#*@} ;; *) auth="" hostpart=$rest ;; esac
+	hostpart=${hostpart%%/*}
+	hostpart=${hostpart%%\?*}
+	my_user=${auth%%:*}
+	my_pass=""
+	case $auth in *:*) my_pass=${auth#*:} ;; esac
+	my_host=${hostpart%%:*}
+	my_port=3306
+	case $hostpart in *:*) my_port=${hostpart#*:} ;; esac
+	[ -n "$my_user" ] && [ -n "$my_host" ] || return 1
+	(
+		umask 077
+		printf '[client]\nuser=%s\npassword=%s\nhost=%s\nport=%s\nprotocol=TCP\n' \
+			"$my_user" "$my_pass" "$my_host" "$my_port" >"$tmp/my.cnf"
+	)
+	MYSQL_CLI="'$MY_BIN' --defaults-file='$tmp/my.cnf'"
+	sh -c "$MYSQL_CLI -e 'SELECT 1'" >/dev/null 2>&1
+}
+
+# my_fresh DB: the command (for sh -c) that drops DB and creates it anew.
+my_fresh() {
+	echo "$MYSQL_CLI -e 'DROP DATABASE IF EXISTS \`$1\`; CREATE DATABASE \`$1\` CHARACTER SET utf8mb4' >/dev/null"
+}
+
+my_drop() {
+	sh -c "$MYSQL_CLI -e 'DROP DATABASE IF EXISTS \`$1\`'" >/dev/null 2>&1 || :
+}
+
+# my_tables DB: how many t_N tables DB holds.
+my_tables() {
+	"$MY_BIN" --defaults-file="$tmp/my.cnf" -N -B -e "SELECT count(*) FROM information_schema.tables WHERE table_schema = '$1' AND table_name REGEXP '^t_[0-9]+\$'" 2>/dev/null
 }
