@@ -226,7 +226,11 @@ row "no-op up: $N applied" "$s_noop" "$f_noop" "$d_noop"
 echo
 echo "floor = the $(basename "$MY_BIN") client running the same statements and transactions in one session"
 echo "(up: $(basename "$MY_BIN") DB < script.sql; no-op: connecting and the one SELECT of the applied rows);"
-echo "dbmate ${d_ver}: the same migrations in its layout, one transaction each, --no-dump-schema;"
-echo "per migration on the fresh up: strata $(per_migration "$s_fresh" "$N") ms, floor $(per_migration "$f_fresh" "$N") ms, dbmate $(per_migration "$d_fresh" "$N") ms"
+per="strata $(per_migration "$s_fresh" "$N") ms, floor $(per_migration "$f_fresh" "$N") ms"
+if [ -n "$d_cmd" ]; then
+	echo "dbmate ${d_ver}: the same migrations in its layout, one transaction each, --no-dump-schema;"
+	per="$per, dbmate $(per_migration "$d_fresh" "$N") ms"
+fi
+echo "per migration on the fresh up: $per"
 [ -s "$notes" ] && sed 's/^/note: /' "$notes"
 exit 0
