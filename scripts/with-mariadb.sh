@@ -145,7 +145,7 @@ for i in $(seq 0 29); do
 	try=$((base + i * 7))
 	as_owner "$SERVER" --no-defaults --datadir="$data" --socket="$sock" \
 		--pid-file="$pidfile" --port="$try" --bind-address=127.0.0.1 \
-		--log-error="$tmp/server.log" --skip-name-resolve --skip-log-bin \
+		--log-error="$tmp/server.log" --tmpdir="$tmp" --skip-name-resolve --skip-log-bin \
 		--innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=64M \
 		--innodb-log-file-size=32M --max-connections=300 \
 		--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
