@@ -646,6 +646,9 @@ static int resolve_settings(struct cli *cli, struct env *env)
 	cli->url = setting(env, cli->opt_url, "DATABASE_URL",
 			   "sqlite:./db.sqlite3");
 	cli->dir = setting(env, cli->opt_dir, "STRATA_DIR", "./migrations");
+	if (!*cli->dir) /* make_dirs and the folder reader need a name */
+		return cli_usage(cli, "no migrations folder given: %s is empty",
+				 cli->opt_dir ? "-d/--dir" : "STRATA_DIR");
 	cli->table = setting(env, cli->opt_table, "STRATA_TABLE", "strata");
 	cli->backup_dir =
 		setting(env, cli->opt_backup_dir, "STRATA_BACKUP_DIR", NULL);
