@@ -30,8 +30,9 @@ static int hex(char c)
 }
 
 /*
- * Where 'pw' is written in 'text', plainly or percent-encoded: the number
- * of places, and the raw text of the first one in raw[] (NUL-terminated).
+ * Where 'pw' is written in 'text', plainly or percent-encoded (decoded as
+ * the parser decodes): the number of places, and the raw text of the
+ * first one in raw[] (NUL-terminated).
  */
 static size_t find_written(const char *text, const char *pw, char *raw)
 {
@@ -73,12 +74,32 @@ static void leak(const char *what, const char *input, const char *masked,
 	abort();
 }
 
+/* How many times 's' occurs in 'text' as plain bytes (overlaps too). */
+static size_t count_plain(const char *text, const char *s)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, s)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * The input writes the password once, as 'raw'.  Other bytes of the input
+ * may spell the same text (a user name "pass" beside the password
+ * "pass"): a form is only checked when that one place is its only
+ * occurrence in the input.
+ */
 static void check_hidden(const char *what, const char *input,
 			 const char *masked, const char *pw, const char *raw)
 {
-	if (strstr(masked, pw))
+	size_t pw_plain = count_plain(input, pw);
+
+	if ((pw_plain == 0 || (pw_plain == 1 && strcmp(raw, pw) == 0)) &&
+	    strstr(masked, pw))
 		leak(what, input, masked, pw);
-	if (strlen(raw) >= 4 && strstr(masked, raw))
+	if (strlen(raw) >= 4 && count_plain(input, raw) == 1 &&
+	    strstr(masked, raw))
 		leak(what, input, masked, raw);
 	if (!strstr(masked, "****"))
 		leak(what, input, masked, "(no ****)");
