@@ -144,6 +144,16 @@ fuzz:
 		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_sqlsplit.c src/sqlsplit.c
 	$(BUILD)/fuzz/fuzz_sqlsplit -max_total_time=$(FUZZ_TIME) -max_len=4096 $(BUILD)/fuzz/corpus tests/fuzz/corpus
 
+# The URL parser and masker (tests/fuzz/fuzz_url.c): the password never
+# shows in the masked text.  'make fuzz' runs it too.
+.PHONY: fuzz-url
+fuzz: fuzz-url
+fuzz-url:
+	@mkdir -p $(BUILD)/fuzz/corpus_url
+	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_url tests/fuzz/fuzz_url.c src/url.c src/err.c src/sb.c
+	$(BUILD)/fuzz/fuzz_url -max_total_time=$(FUZZ_TIME) -max_len=1024 $(BUILD)/fuzz/corpus_url tests/fuzz/corpus_url
+
 # The whole suite: plain build, then again under ASan + UBSan.
 test: deps
 	@$(MAKE) --no-print-directory unit e2e

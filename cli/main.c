@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "env.h"
 #include "out.h"
-#include "sb.h"
 #include "strata.h"
 
 enum opt_id {
@@ -258,56 +257,21 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
-/* The end of the value that starts at p: a URL part or a key=value. */
-static const char *secret_end(const char *p, const char *stops)
-{
-	while (*p && !strchr(stops, *p))
-		p++;
-	return p;
-}
-
 /*
  * A copy of 'msg' (our own message, which may quote an argument the user
- * gave) with any password in it shown as "****": the "pass" of
- * "scheme://user:pass@host" and the value of "password=...".  Frees msg.
+ * gave) with any password in it shown as "****", read as the library reads
+ * URLs and connection strings.  Frees msg.
  */
 static char *mask_secrets(char *msg)
 {
-	struct sb out = SB_INIT;
-	const char *p = msg, *auth, *end, *at, *colon, *q;
+	char *masked = msg ? strata_url_mask(msg) : NULL, *copy;
 
-	if (!msg)
-		return NULL;
-	while (*p) {
-		auth = strstr(p, "://");
-		q = strstr(p, "password=");
-		if (q && (!auth || q < auth)) {
-			q += strlen("password=");
-			sb_add(&out, p, (size_t)(q - p));
-			sb_adds(&out, "****");
-			p = secret_end(q, " '\"&;");
-			continue;
-		}
-		if (!auth)
-			break;
-		auth += 3;
-		end = secret_end(auth, "/?#' \"");
-		for (at = end; at > auth && at[-1] != '@'; at--)
-			;
-		colon = at > auth ? memchr(auth, ':', (size_t)(at - auth))
-				  : NULL;
-		if (!colon) {
-			sb_add(&out, p, (size_t)(end - p));
-			p = end;
-			continue;
-		}
-		sb_add(&out, p, (size_t)(colon + 1 - p));
-		sb_adds(&out, "****");
-		p = at - 1; /* from the '@' on */
-	}
-	sb_adds(&out, p);
 	free(msg);
-	return sb_detach(&out);
+	if (!masked)
+		return NULL;
+	copy = strdup(masked); /* set_error's messages are free()d */
+	strata_free(masked);
+	return copy;
 }
 
 /* Keep the first error: it is the most specific one. */
@@ -646,6 +610,9 @@ static int resolve_settings(struct cli *cli, struct env *env)
 	cli->url = setting(env, cli->opt_url, "DATABASE_URL",
 			   "sqlite:./db.sqlite3");
 	cli->dir = setting(env, cli->opt_dir, "STRATA_DIR", "./migrations");
+	if (!*cli->dir) /* make_dirs and the folder reader need a name */
+		return cli_usage(cli, "no migrations folder given: %s is empty",
+				 cli->opt_dir ? "-d/--dir" : "STRATA_DIR");
 	cli->table = setting(env, cli->opt_table, "STRATA_TABLE", "strata");
 	cli->backup_dir =
 		setting(env, cli->opt_backup_dir, "STRATA_BACKUP_DIR", NULL);

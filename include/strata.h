@@ -122,6 +122,16 @@ STRATA_API int strata_open_sqlite(strata **out, struct sqlite3 *db);
 /* Set or replace the database URL.  Returns STRATA_OK or STRATA_EINVAL. */
 STRATA_API int strata_set_url(strata *ctx, const char *url);
 
+/*
+ * A copy of 'text' with every password shown as "****": a database URL or
+ * a libpq key=value string is read as strata_open() reads it (so
+ * "?pass%77ord=x", "u:p%40ss@h" and quoted values are masked like the
+ * plain form); other text (a message) has each "scheme://..." it quotes
+ * and each "...password=value" masked.  The caller frees it with
+ * strata_free(); NULL only when memory ran out.
+ */
+STRATA_API char *strata_url_mask(const char *text);
+
 /* Free the context and everything it owns.  NULL is a no-op. */
 STRATA_API void strata_close(strata *ctx);
 

@@ -85,6 +85,10 @@ int strata_new_file(strata *ctx, const char *dir, const char *name,
 
 	err_clear(ctx);
 	*path_out = NULL;
+	if (!dir || !*dir)
+		return err_set(
+			ctx, STRATA_EINVAL,
+			"no migrations folder given (the folder name is empty)");
 	if (!migration_name_ok(name))
 		return err_set(
 			ctx, STRATA_EINVAL,
@@ -95,6 +99,11 @@ int strata_new_file(strata *ctx, const char *dir, const char *name,
 		rc = scan(ctx, dir, &max, &width);
 	if (rc)
 		return rc;
+	if (max == INT64_MAX) /* max + 1 would overflow */
+		return err_set(
+			ctx, STRATA_EINVAL,
+			"cannot number a new migration in '%s': its highest version, %lld, is the largest one strata can hold",
+			dir, (long long)max);
 	if (timestamp) {
 		time_t now = time(NULL);
 		struct tm tm;

@@ -58,9 +58,21 @@ static bool scheme_is(const char *s, size_t n, const char *name)
 	return strlen(name) == n && strncasecmp(s, name, n) == 0;
 }
 
-/* The engine of a server scheme, or NULL. */
+/*
+ * The length of a scheme without its SQLAlchemy driver suffix:
+ * "mysql+pymysql" -> 5.
+ */
+static size_t base_len(const char *s, size_t n)
+{
+	const char *plus = memchr(s, '+', n);
+
+	return plus ? (size_t)(plus - s) : n;
+}
+
+/* The engine of a server scheme (a "+driver" suffix ignored), or NULL. */
 static const char *server_engine(const char *s, size_t n)
 {
+	n = base_len(s, n);
 	if (scheme_is(s, n, "postgres") || scheme_is(s, n, "postgresql"))
 		return "postgres";
 	if (scheme_is(s, n, "mysql") || scheme_is(s, n, "mariadb"))
@@ -122,82 +134,330 @@ static const char *userinfo_end(const char *p, const char *end)
 	return NULL;
 }
 
-/* Case-insensitive "password" then optional spaces and '='; its length. */
-static size_t password_key(const char *s, bool spaces)
-{
-	size_t n = 8;
+/* The parts of a server URL, as the parser and the masker both read them. */
+struct server_parts {
+	const char *at;    /* the '@' that ends the user information, or NULL */
+	const char *colon; /* the ':' before the password, or NULL */
+	const char *hp;    /* host[:port] ... */
+	const char *hp_end; /* ... up to here */
+	const char *db;     /* after the '/', or NULL */
+	const char *db_end;
+	const char *query; /* after the '?', or NULL */
+	const char *end;   /* the end of the URL */
+};
 
-	if (strncasecmp(s, "password", 8) != 0)
-		return 0;
-	while (spaces && (s[n] == ' ' || s[n] == '\t'))
-		n++;
-	return s[n] == '=' ? n + 1 : 0;
+/* Split the text after "://" (up to 'end') into its parts. */
+static void split_server(const char *rest, const char *end,
+			 struct server_parts *sp)
+{
+	const char *p;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->end = end;
+	sp->at = userinfo_end(rest, end);
+	if (sp->at)
+		sp->colon = memchr(rest, ':', (size_t)(sp->at - rest));
+	sp->hp = sp->at ? sp->at + 1 : rest;
+	for (p = sp->hp; p < end && *p != '/' && *p != '?'; p++)
+		;
+	sp->hp_end = p;
+	if (p < end && *p == '/') {
+		sp->db = p + 1;
+		for (p = sp->db; p < end && *p != '?'; p++)
+			;
+		sp->db_end = p;
+	}
+	if (p < end && *p == '?')
+		sp->query = p + 1;
 }
 
 /*
- * Length of a key=value value at s: a libpq quoted value, or the text up
- * to white space (and, inside a URL, up to '&').
+ * The next "k=v" pair of a query at *q (before end), split on '&'.
+ * Returns false at the end; an empty pair has kn == 0 and no value.
  */
-static size_t value_len(const char *s, bool in_url)
+static bool query_next(const char **q, const char *end, const char **k,
+		       size_t *kn, const char **v, size_t *vn)
+{
+	const char *p = *q, *amp, *eq;
+
+	if (!p || p >= end)
+		return false;
+	amp = memchr(p, '&', (size_t)(end - p));
+	if (!amp)
+		amp = end;
+	eq = memchr(p, '=', (size_t)(amp - p));
+	*k = p;
+	*kn = (size_t)((eq ? eq : amp) - p);
+	*v = eq ? eq + 1 : NULL;
+	*vn = eq ? (size_t)(amp - eq - 1) : 0;
+	*q = amp < end ? amp + 1 : end;
+	return true;
+}
+
+/*
+ * True for a key whose value is a secret: "password" and every key that
+ * ends in it ("sslpassword"), any case, and "passwd".  'encoded': the key
+ * is percent-encoded (a URL query), so "pass%77ord" is one too.
+ */
+static bool secret_key(const char *s, size_t n, bool encoded)
+{
+	char tail[8];
+	size_t i, len = 0, total = 0;
+
+	/* Decode on the fly, keeping the last 8 bytes. */
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (encoded && c == '%' && i + 2 < n &&
+		    hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+			c = (char)(hex_value(s[i + 1]) * 16 +
+				   hex_value(s[i + 2]));
+			i += 2;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (len == sizeof(tail)) {
+			memmove(tail, tail + 1, sizeof(tail) - 1);
+			len--;
+		}
+		tail[len++] = c;
+		total++;
+	}
+	if (len == 8 && memcmp(tail, "password", 8) == 0)
+		return true;
+	return total == 6 && memcmp(tail, "passwd", 6) == 0;
+}
+
+/* The masked text, built as the secrets are found, left to right. */
+struct masker {
+	struct sb sb;
+	const char *done; /* the text is copied up to here */
+};
+
+/* Copy the text up to 'from', then "****" for [from, to). */
+static void hide(struct masker *m, const char *from, const char *to)
+{
+	if (to < m->done)
+		return;
+	if (from > m->done)
+		sb_add(&m->sb, m->done, (size_t)(from - m->done));
+	sb_adds(&m->sb, MASK);
+	m->done = to;
+}
+
+/* Hide the password and the secret query values of a server URL. */
+static void hide_server(struct masker *m, const struct server_parts *sp)
+{
+	const char *q = sp->query, *k, *v;
+	size_t kn, vn;
+
+	if (sp->colon)
+		hide(m, sp->colon + 1, sp->at);
+	while (query_next(&q, sp->end, &k, &kn, &v, &vn))
+		if (v && secret_key(k, kn, true))
+			hide(m, v, v + vn);
+}
+
+static bool is_key_char(char c)
+{
+	return is_alpha(c) || is_digit(c) || c == '_';
+}
+
+static size_t key_len(const char *s)
 {
 	size_t n = 0;
 
-	if (!in_url && s[0] == '\'') {
-		for (n = 1; s[n] && s[n] != '\''; n++)
-			if (s[n] == '\\' && s[n + 1])
-				n++;
-		return s[n] ? n + 1 : n;
-	}
-	while (s[n] && !is_space(s[n]) && !(in_url && s[n] == '&'))
+	while (is_key_char(s[n]))
 		n++;
 	return n;
 }
 
-char *url_mask(const char *text)
+/*
+ * The raw value of a connection string at s, as libpq reads it: a quoted
+ * value (quotes included, a backslash escaping the next character), or
+ * the text up to white space that no backslash escapes.  *bad when the
+ * quote is not closed.
+ */
+static size_t conninfo_value_len(const char *s, bool *bad)
 {
-	struct sb sb = SB_INIT;
-	const char *p = text ? text : "";
-	const char *url_end = NULL; /* while inside a URL: where it ends */
-	size_t n;
+	size_t n = 0;
+	bool quoted = s[0] == '\'';
+
+	*bad = false;
+	if (quoted)
+		n++;
+	while (s[n] && (quoted ? s[n] != '\'' : !is_space(s[n]))) {
+		if (s[n] == '\\' && s[n + 1])
+			n++;
+		n++;
+	}
+	if (quoted) {
+		if (s[n] == '\'')
+			n++;
+		else
+			*bad = true;
+	}
+	return n;
+}
+
+/*
+ * The next "key = value" of a connection string at *pp.  Returns 1 with
+ * the key and raw value spans, 0 at the end, -1 where no key=value
+ * starts (*pp left there).  *bad: the value's quote is not closed.
+ */
+static int conninfo_next(const char **pp, const char **k, size_t *kn,
+			 const char **v, size_t *vn, bool *bad)
+{
+	const char *p = *pp;
+
+	*bad = false;
+	while (is_space(*p))
+		p++;
+	*pp = p;
+	if (!*p)
+		return 0;
+	*k = p;
+	*kn = key_len(p);
+	p += *kn;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*kn || *p != '=')
+		return -1;
+	p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*v = p;
+	*vn = conninfo_value_len(p, bad);
+	*pp = p + *vn;
+	return 1;
+}
+
+/*
+ * Where a URL that starts at 'url' inside free text ends: at white space;
+ * when the text quotes it ('...' or "..."), at the closing quote that is
+ * followed by white space, punctuation or the end.
+ */
+static const char *free_url_end(const char *text, const char *url)
+{
+	const char *p;
+	char quote = url > text ? url[-1] : '\0';
+
+	if (quote == '\'' || quote == '"') {
+		for (p = url; *p; p++)
+			if (*p == quote &&
+			    (!p[1] || is_space(p[1]) || strchr(":;,.)]", p[1])))
+				return p;
+	}
+	for (p = url; *p && !is_space(*p); p++)
+		;
+	return p;
+}
+
+/*
+ * Free text (a message, a client's error) that may quote URLs and
+ * connection strings: each "scheme://..." is read as a server URL, and
+ * outside them every "key=value" whose key is a secret one is hidden.
+ */
+static void hide_free(struct masker *m, const char *text, const char *from)
+{
+	const char *p = from;
 
 	while (*p) {
-		if (url_end && p >= url_end)
-			url_end = NULL;
 		if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
-			const char *rest = p + 3, *end = rest, *at, *colon;
+			const char *url = p, *end;
+			struct server_parts sp;
 
-			while (*end && !is_space(*end))
-				end++;
-			url_end = end;
-			at = userinfo_end(rest, end);
-			colon = at ? memchr(rest, ':', (size_t)(at - rest))
-				   : NULL;
-			if (colon) {
-				sb_add(&sb, p, (size_t)(colon + 1 - p));
-				sb_adds(&sb, MASK);
-				p = at;
+			while (url > text &&
+			       (is_alpha(url[-1]) || is_digit(url[-1]) ||
+				strchr("+-.", url[-1])))
+				url--;
+			end = free_url_end(text, url);
+			if (end < p + 3)
+				end = p + 3;
+			split_server(p + 3, end, &sp);
+			hide_server(m, &sp);
+			p = end;
+			continue;
+		}
+		if (is_key_char(*p) && (p == text || !is_key_char(p[-1]))) {
+			size_t n = key_len(p);
+			const char *q = p + n;
+			bool bad;
+
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q == '=' && secret_key(p, n, false)) {
+				for (q++; *q == ' ' || *q == '\t'; q++)
+					;
+				n = conninfo_value_len(q, &bad);
+				hide(m, q, q + n);
+				p = q + n;
 				continue;
 			}
-			sb_add(&sb, p, 3);
-			p = rest;
-			continue;
-		}
-		/* Any key ending in "password" (sslpassword too). */
-		n = password_key(p, !url_end);
-		if (n) {
-			sb_add(&sb, p, n);
-			p += n;
-			while (!url_end && (*p == ' ' || *p == '\t'))
-				sb_addc(&sb, *p++);
-			n = value_len(p, url_end != NULL);
-			if (n)
-				sb_adds(&sb, MASK);
 			p += n;
 			continue;
 		}
-		sb_addc(&sb, *p++);
+		p++;
 	}
-	return sb_detach(&sb);
+}
+
+/* A libpq connection string read with the parser's tokens. */
+static void hide_conninfo(struct masker *m, const char *text)
+{
+	const char *p = text, *k, *v;
+	size_t kn, vn;
+	bool bad;
+	int r;
+
+	while ((r = conninfo_next(&p, &k, &kn, &v, &vn, &bad)) > 0)
+		if (secret_key(k, kn, false))
+			hide(m, v, v + vn);
+	if (r < 0) /* not key=value from here on: mask what it may hold */
+		hide_free(m, text, p);
+}
+
+static bool is_conninfo(const char *text);
+
+static char *mask_finish(struct masker *m)
+{
+	sb_adds(&m->sb, m->done);
+	return sb_detach(&m->sb);
+}
+
+/* The masked form of a whole server URL, read as the parser reads it. */
+static char *mask_server_url(const char *text, size_t slen)
+{
+	struct masker m = { SB_INIT, text };
+	struct server_parts sp;
+
+	split_server(text + slen + 3, text + strlen(text), &sp);
+	hide_server(&m, &sp);
+	return mask_finish(&m);
+}
+
+char *url_mask(const char *text)
+{
+	struct masker m = { SB_INIT, NULL };
+	size_t slen;
+
+	if (!text)
+		text = "";
+	m.done = text;
+	/* A whole URL or connection string: exactly the parser's reading. */
+	slen = scheme_len(text);
+	if (slen && strncmp(text + slen, "://", 3) == 0 &&
+	    server_engine(text, slen))
+		return mask_server_url(text, slen);
+	if (!strstr(text, "://") && is_conninfo(text))
+		hide_conninfo(&m, text);
+	else
+		hide_free(&m, text, text);
+	return mask_finish(&m);
+}
+
+char *strata_url_mask(const char *text)
+{
+	return url_mask(text);
 }
 
 /*
@@ -325,34 +585,70 @@ static int add_param(strata *ctx, struct strata_url *u, char *key, char *value)
 }
 
 /* The query of a server URL: k=v pairs split on '&', both decoded. */
-static int parse_query(strata *ctx, struct strata_url *u, const char *q)
+static int parse_query(strata *ctx, struct strata_url *u,
+		       const struct server_parts *sp)
 {
-	while (*q) {
-		const char *amp = strchr(q, '&'), *eq;
-		size_t n = amp ? (size_t)(amp - q) : strlen(q);
+	const char *q = sp->query, *k, *v;
+	size_t kn, vn;
+
+	while (query_next(&q, sp->end, &k, &kn, &v, &vn)) {
 		char *key, *value = NULL;
 		int rc;
 
-		eq = memchr(q, '=', n);
-		if (n) {
-			rc = decode(ctx, u, q, eq ? (size_t)(eq - q) : n, &key);
-			if (rc)
-				return rc;
-			rc = eq ? decode(ctx, u, eq + 1,
-					 n - (size_t)(eq + 1 - q), &value)
-				: STRATA_OK;
-			if (rc) {
-				free(key);
-				return rc;
-			}
-			rc = add_param(ctx, u, key, value);
-			if (rc)
-				return rc;
+		if (!kn && !v)
+			continue;
+		rc = decode(ctx, u, k, kn, &key);
+		if (!rc && v)
+			rc = decode(ctx, u, v, vn, &value);
+		if (rc) {
+			free(key);
+			return rc;
 		}
-		q += n;
-		if (*q == '&')
-			q++;
+		rc = add_param(ctx, u, key, value);
+		if (rc)
+			return rc;
 	}
+	return STRATA_OK;
+}
+
+/*
+ * ?charset= (dbmate, SQLAlchemy): strata talks UTF-8 to every server
+ * (utf8mb4 on MySQL), so the option is checked and taken out.
+ */
+static int take_charset(strata *ctx, struct strata_url *u)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < u->n_params; i++) {
+		struct url_param *p = &u->params[i];
+
+		if (strcasecmp(p->key, "charset") != 0) {
+			u->params[j++] = *p;
+			continue;
+		}
+		if (strcasecmp(p->value, "utf8mb4") != 0 &&
+		    !(strcmp(u->engine, "postgres") == 0 &&
+		      (strcasecmp(p->value, "utf8") == 0 ||
+		       strcasecmp(p->value, "utf-8") == 0))) {
+			int rc = err_set(
+				ctx, STRATA_EINVAL,
+				"unsupported charset '%s' in URL '%s': strata always uses %s (write charset=%s or leave it out)",
+				p->value, u->masked,
+				strcmp(u->engine, "mysql") == 0 ? "utf8mb4"
+								: "UTF-8",
+				strcmp(u->engine, "mysql") == 0 ? "utf8mb4"
+								: "utf8");
+
+			/* Keep the rest, so that url_release frees them. */
+			for (; i < u->n_params; i++)
+				u->params[j++] = u->params[i];
+			u->n_params = j;
+			return rc;
+		}
+		free(p->key);
+		free(p->value);
+	}
+	u->n_params = j;
 	return STRATA_OK;
 }
 
@@ -360,38 +656,27 @@ static int parse_query(strata *ctx, struct strata_url *u, const char *q)
 static int parse_server(strata *ctx, struct strata_url *u, const char *text,
 			size_t slen)
 {
-	const char *rest = text + slen + 3, *end = rest + strlen(rest);
-	const char *at = userinfo_end(rest, end), *colon = NULL;
-	const char *hp = at ? at + 1 : rest, *hp_end = hp, *host_end;
+	const char *rest = text + slen + 3;
+	struct server_parts sp;
+	const char *hp, *hp_end, *host_end;
 	int rc;
 
-	if (at)
-		colon = memchr(rest, ':', (size_t)(at - rest));
-	while (hp_end < end && *hp_end != '/' && *hp_end != '?')
-		hp_end++;
+	split_server(rest, rest + strlen(rest), &sp);
+	hp = sp.hp;
+	hp_end = sp.hp_end;
 
 	/* The masked form first: every later message quotes it. */
-	if (colon) {
-		struct sb sb = SB_INIT;
-		char *step;
-
-		sb_add(&sb, text, (size_t)(colon + 1 - text));
-		sb_adds(&sb, MASK);
-		sb_adds(&sb, at);
-		step = sb_detach(&sb);
-		u->masked = step ? url_mask(step) : NULL;
-		free(step);
-	} else {
-		u->masked = url_mask(text);
-	}
+	u->masked = mask_server_url(text, slen);
 	if (!u->masked)
 		return err_oom(ctx);
 
-	if (at) {
-		rc = decode(ctx, u, rest, (size_t)((colon ? colon : at) - rest),
+	if (sp.at) {
+		rc = decode(ctx, u, rest,
+			    (size_t)((sp.colon ? sp.colon : sp.at) - rest),
 			    &u->user);
-		if (!rc && colon)
-			rc = decode(ctx, u, colon + 1, (size_t)(at - colon - 1),
+		if (!rc && sp.colon)
+			rc = decode(ctx, u, sp.colon + 1,
+				    (size_t)(sp.at - sp.colon - 1),
 				    &u->password);
 		if (rc)
 			return rc;
@@ -425,20 +710,20 @@ static int parse_server(strata *ctx, struct strata_url *u, const char *text,
 		u->port = rc;
 	}
 
-	if (*hp_end == '/') {
-		const char *db = hp_end + 1, *q = strchr(db, '?');
-
-		rc = decode(ctx, u, db, q ? (size_t)(q - db) : strlen(db),
+	if (sp.db) {
+		rc = decode(ctx, u, sp.db, (size_t)(sp.db_end - sp.db),
 			    &u->dbname);
 		if (rc)
 			return rc;
-		hp_end = q ? q : end;
 	}
-	if (*hp_end == '?') {
-		rc = parse_query(ctx, u, hp_end + 1);
+	if (sp.query) {
+		rc = parse_query(ctx, u, &sp);
 		if (rc)
 			return rc;
 	}
+	rc = take_charset(ctx, u);
+	if (rc)
+		return rc;
 	/* libpq and MySQL clients take ?password= too. */
 	if (!u->password && url_param(u, "password")) {
 		u->password = strdup(url_param(u, "password"));
@@ -494,15 +779,6 @@ static const char *const libpq_keys[] = {
 	NULL,
 };
 
-static size_t key_len(const char *s)
-{
-	size_t n = 0;
-
-	while (is_alpha(s[n]) || is_digit(s[n]) || s[n] == '_')
-		n++;
-	return n;
-}
-
 /* True when text starts "key=" (spaces allowed) with a libpq keyword. */
 static bool is_conninfo(const char *text)
 {
@@ -524,28 +800,22 @@ static bool is_conninfo(const char *text)
 	return *p == '=';
 }
 
-/* One value of a connection string at *pp, unquoted and unescaped. */
-static char *conninfo_value(const char **pp, bool *bad)
+/* A raw connection string value (quotes included), unquoted and unescaped. */
+static char *conninfo_unquote(const char *v, size_t n)
 {
-	const char *p = *pp;
 	struct sb sb = SB_INIT;
-	bool quoted = *p == '\'';
+	size_t i = 0;
 
-	*bad = false;
-	if (quoted)
-		p++;
-	while (*p && (quoted ? *p != '\'' : !is_space(*p))) {
-		if (*p == '\\' && p[1])
-			p++;
-		sb_addc(&sb, *p++);
+	if (n && v[0] == '\'') {
+		i = 1;
+		if (n >= 2 && v[n - 1] == '\'')
+			n--;
 	}
-	if (quoted) {
-		if (*p != '\'')
-			*bad = true;
-		else
-			p++;
+	for (; i < n; i++) {
+		if (v[i] == '\\' && i + 1 < n)
+			i++;
+		sb_addc(&sb, v[i]);
 	}
-	*pp = p;
 	return sb_detach(&sb);
 }
 
@@ -593,43 +863,30 @@ static int parse_conninfo(strata *ctx, struct strata_url *u, const char *text)
 	if (!u->masked || !u->conninfo || !u->engine || !u->scheme)
 		return err_oom(ctx);
 	for (;;) {
-		size_t n;
+		const char *k, *v;
+		size_t kn, vn;
 		char *key, *value;
 		bool bad;
+		int r = conninfo_next(&p, &k, &kn, &v, &vn, &bad);
 
-		while (is_space(*p))
-			p++;
-		if (!*p)
+		if (r == 0)
 			break;
-		n = key_len(p);
-		key = n ? dup_span(p, n) : NULL;
-		p += n;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!n || *p != '=') {
-			free(key);
+		if (r < 0)
 			return err_set(
 				ctx, STRATA_EINVAL,
 				"bad connection string '%s': expected key=value",
 				u->masked);
-		}
-		if (!key)
-			return err_oom(ctx);
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		value = conninfo_value(&p, &bad);
-		if (!value) {
-			free(key);
-			return err_oom(ctx);
-		}
-		if (bad) {
-			free(key);
-			free(value);
+		if (bad)
 			return err_set(
 				ctx, STRATA_EINVAL,
 				"bad connection string '%s': unterminated quoted value",
 				u->masked);
+		key = dup_span(k, kn);
+		value = conninfo_unquote(v, vn);
+		if (!key || !value) {
+			free(key);
+			free(value);
+			return err_oom(ctx);
 		}
 		rc = conninfo_field(ctx, u, key, value);
 		if (rc) {
@@ -641,20 +898,27 @@ static int parse_conninfo(strata *ctx, struct strata_url *u, const char *text)
 		if (rc)
 			return rc;
 	}
-	return STRATA_OK;
+	return take_charset(ctx, u);
 }
 
-/* sqlite:PATH, sqlite://PATH, sqlite:/abs, sqlite:///abs, sqlite::memory: */
+/*
+ * sqlite:PATH, sqlite://PATH, sqlite:/abs, sqlite:///abs, sqlite::memory:.
+ * With a driver ('blen' < 'slen': sqlite+pysqlite:///app.db) the path
+ * reads as SQLAlchemy reads it: three slashes relative, four absolute.
+ */
 static int parse_sqlite(strata *ctx, struct strata_url *u, const char *text,
-			size_t slen)
+			size_t slen, size_t blen)
 {
 	const char *path = text + slen + 1;
 
-	if (path[0] == '/' && path[1] == '/')
+	if (path[0] == '/' && path[1] == '/') {
 		path += 2;
+		if (blen < slen && path[0] == '/')
+			path++;
+	}
 	u->masked = strdup(text);
 	u->engine = strdup("sqlite");
-	u->scheme = dup_lower(text, slen);
+	u->scheme = dup_lower(text, blen);
 	if (!u->masked || !u->engine || !u->scheme)
 		return err_oom(ctx);
 	if (!*path)
@@ -679,7 +943,7 @@ static int refuse(strata *ctx, const char *what, const char *text)
 
 int url_parse(strata *ctx, const char *text, struct strata_url *out)
 {
-	size_t slen;
+	size_t slen, blen;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -687,9 +951,10 @@ int url_parse(strata *ctx, const char *text, struct strata_url *out)
 		return err_set(ctx, STRATA_EINVAL, "empty database URL (%s)",
 			       URL_HINT);
 	slen = scheme_len(text);
-	if (slen && (scheme_is(text, slen, "sqlite") ||
-		     scheme_is(text, slen, "sqlite3"))) {
-		rc = parse_sqlite(ctx, out, text, slen);
+	blen = base_len(text, slen);
+	if (slen && (scheme_is(text, blen, "sqlite") ||
+		     scheme_is(text, blen, "sqlite3"))) {
+		rc = parse_sqlite(ctx, out, text, slen, blen);
 	} else if (slen && strncmp(text + slen, "://", 3) == 0) {
 		const char *engine = server_engine(text, slen);
 
@@ -699,7 +964,7 @@ int url_parse(strata *ctx, const char *text, struct strata_url *out)
 				"unsupported database URL scheme '%.*s' (%s)",
 				(int)slen, text, URL_HINT);
 		out->engine = strdup(engine);
-		out->scheme = dup_lower(text, slen);
+		out->scheme = dup_lower(text, blen);
 		rc = out->engine && out->scheme
 			     ? parse_server(ctx, out, text, slen)
 			     : err_oom(ctx);

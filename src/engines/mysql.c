@@ -159,6 +159,14 @@ static int set_options(struct my_conn *m, MYSQL *db)
 
 	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(db, MYSQL_OPT_LOCAL_INFILE, &no);
+	/* A port means TCP, as other clients read it: to MariaDB's client
+	 * "localhost" alone is the Unix socket. */
+	if (u->port && !url_param(u, "socket") &&
+	    !url_param(u, "unix_socket")) {
+		unsigned int tcp = MYSQL_PROTOCOL_TCP;
+
+		mysql_options(db, MYSQL_OPT_PROTOCOL, &tcp);
+	}
 	for (size_t i = 0; i < u->n_params; i++) {
 		const char *k = u->params[i].key, *v = u->params[i].value;
 

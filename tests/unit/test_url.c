@@ -515,6 +515,208 @@ static void test_url_open_masks_password(void **state)
 	strata_close(c);
 }
 
+/*
+ * Parse 'text'; its password must be 'password', its masked form 'masked',
+ * and url_mask() / strata_url_mask() of the text must read it the same way.
+ */
+static void assert_masked_as(struct fx *f, const char *text,
+			     const char *password, const char *masked)
+{
+	struct strata_url *u = ok(f, text);
+	char *m1 = url_mask(text), *m2 = strata_url_mask(text);
+
+	assert_non_null(m1);
+	assert_non_null(m2);
+	if (password)
+		assert_string_equal(u->password, password);
+	else
+		assert_null(u->password);
+	if (strcmp(u->masked, masked) != 0 || strcmp(m1, masked) != 0 ||
+	    strcmp(m2, masked) != 0) {
+		fail_msg("'%s': masked '%s', url_mask '%s', want '%s'", text,
+			 u->masked, m1, masked);
+	}
+	free(m1);
+	strata_free(m2);
+}
+
+static void test_url_mask_encoded_key(void **state)
+{
+	struct fx *f = *state;
+
+	assert_masked_as(f, "postgres://u@h/db?pass%77ord=secret", "secret",
+			 "postgres://u@h/db?pass%77ord=****");
+	assert_masked_as(f, "postgres://u@h/db?%70%61%73%73%77%6f%72%64=secret",
+			 "secret",
+			 "postgres://u@h/db?%70%61%73%73%77%6f%72%64=****");
+	assert_masked_as(f, "mysql://u@h/db?PASSWORD=secret&x=1", NULL,
+			 "mysql://u@h/db?PASSWORD=****&x=1");
+	assert_masked_as(f, "postgres://h/db?sslpass%77ord=k3y&sslmode=require",
+			 NULL,
+			 "postgres://h/db?sslpass%77ord=****&sslmode=require");
+	assert_masked_as(f, "postgres://h/db?passwd=secret", NULL,
+			 "postgres://h/db?passwd=****");
+}
+
+static void test_url_mask_spaces_and_escapes(void **state)
+{
+	struct fx *f = *state;
+
+	assert_masked_as(f, "postgres://u@h/db?password=abc%20Secret",
+			 "abc Secret", "postgres://u@h/db?password=****");
+	assert_masked_as(f, "postgres://u@h/db?password=abc Secret&a=b",
+			 "abc Secret", "postgres://u@h/db?password=****&a=b");
+	assert_masked_as(f, "postgres://u@h/db?password=abc\tSecret",
+			 "abc\tSecret", "postgres://u@h/db?password=****");
+	assert_masked_as(f, "postgres://u:abc Secret@h/db", "abc Secret",
+			 "postgres://u:****@h/db");
+	assert_masked_as(f, "postgres://u:p%40ss@h/db", "p@ss",
+			 "postgres://u:****@h/db");
+	assert_masked_as(f, "postgres://u:p:w@x@h:5432/db", "p:w@x",
+			 "postgres://u:****@h:5432/db");
+	/* libpq key=value strings: quotes, backslashes, escaped blanks. */
+	assert_masked_as(f, "host=h password='a b\\' c' dbname=d", "a b' c",
+			 "host=h password=**** dbname=d");
+	assert_masked_as(f, "host=h password=a\\ Secret dbname=d", "a Secret",
+			 "host=h password=**** dbname=d");
+	assert_masked_as(f, "host=h password = \t'x y' user=u", "x y",
+			 "host=h password = \t**** user=u");
+	assert_masked_as(f, "host=h sslpassword=k3y password=pw", "pw",
+			 "host=h sslpassword=**** password=****");
+}
+
+static void test_url_mask_broken_conninfo(void **state)
+{
+	struct fx *f = *state;
+	static const char *const texts[] = {
+		"host=h junk password=s3cr3t",
+		"host=h password='s3cr3t",
+		"host=h password=s3\\ cr3t junk",
+		"host=h port=x password='s3 cr3t'",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *msg = bad(f, texts[i]);
+		char *m = url_mask(texts[i]);
+
+		assert_non_null(m);
+		if (strstr(msg, "s3") || strstr(msg, "cr3t") ||
+		    strstr(m, "s3") || strstr(m, "cr3t"))
+			fail_msg("'%s' gave '%s' / '%s'", texts[i], msg, m);
+		free(m);
+	}
+}
+
+static void test_url_mask_free_text(void **state)
+{
+	(void)state;
+	/* A quoted URL ends at its closing quote, blanks and all. */
+	assert_mask("cannot connect to 'postgres://u:abc Secret@h/db': refused",
+		    "cannot connect to 'postgres://u:****@h/db': refused");
+	assert_mask("see \"mysql://u@h/db?pass%77ord=x y\".",
+		    "see \"mysql://u@h/db?pass%77ord=****\".");
+	assert_mask("x mysql+pymysql://u:pw@h/db y",
+		    "x mysql+pymysql://u:****@h/db y");
+	assert_mask("bad 'password=a\\ b' here", "bad 'password=**** here");
+	assert_mask("unknown command 'sslpassword=k'",
+		    "unknown command 'sslpassword=****");
+	/* Already masked text stays as it is. */
+	assert_mask(
+		"cannot connect to 'postgres://u:****@h/db?password=****': x",
+		"cannot connect to 'postgres://u:****@h/db?password=****': x");
+	/* Words that merely contain "password" are not keys. */
+	assert_mask("the password is wrong", "the password is wrong");
+	assert_mask("passwords=1", "passwords=1");
+}
+
+static void test_url_driver_suffix(void **state)
+{
+	struct fx *f = *state;
+	struct strata_url *u;
+
+	u = ok(f, "mysql+pymysql://u:pw@127.0.0.1:3306/app");
+	assert_string_equal(u->engine, "mysql");
+	assert_string_equal(u->scheme, "mysql");
+	assert_string_equal(u->password, "pw");
+	assert_string_equal(u->masked,
+			    "mysql+pymysql://u:****@127.0.0.1:3306/app");
+	u = ok(f, "mysql+mysqldb://h/app");
+	assert_string_equal(u->engine, "mysql");
+	u = ok(f, "mariadb+mariadbconnector://h/app");
+	assert_string_equal(u->engine, "mysql");
+	u = ok(f, "postgresql+psycopg2://u:pw@h/db?sslmode=disable");
+	assert_string_equal(u->engine, "postgres");
+	assert_string_equal(u->scheme, "postgresql");
+	assert_string_equal(url_param(u, "sslmode"), "disable");
+	u = ok(f, "postgres+asyncpg://h/db");
+	assert_string_equal(u->engine, "postgres");
+	assert_non_null(strstr(bad(f, "redis+x://h/0"), "unsupported"));
+}
+
+static void test_url_sqlalchemy_sqlite(void **state)
+{
+	struct fx *f = *state;
+
+	/* Three slashes relative, four absolute, as SQLAlchemy reads them. */
+	assert_sqlite(f, "sqlite+pysqlite:///app.db", "app.db", "sqlite");
+	assert_sqlite(f, "sqlite+pysqlite:////abs/app.db", "/abs/app.db",
+		      "sqlite");
+	assert_sqlite(f, "sqlite+pysqlite:///dir/app.db", "dir/app.db",
+		      "sqlite");
+	assert_sqlite(f, "sqlite+pysqlite:///:memory:", ":memory:", "sqlite");
+	assert_sqlite(f, "sqlite+aiosqlite:///x.sqlite3", "x.sqlite3",
+		      "sqlite");
+	/* Without a driver strata's own rule stays: three slashes absolute. */
+	assert_sqlite(f, "sqlite:///abs/x.db", "/abs/x.db", "sqlite");
+	assert_non_null(
+		strstr(bad(f, "sqlite+pysqlite://"), "missing database file"));
+	assert_non_null(
+		strstr(bad(f, "sqlite+pysqlite:///"), "missing database file"));
+}
+
+static void test_url_charset(void **state)
+{
+	struct fx *f = *state;
+	struct strata_url *u;
+	const char *msg;
+
+	u = ok(f, "mysql://u:pw@h/db?charset=utf8mb4&sslmode=disable");
+	assert_null(url_param(u, "charset"));
+	assert_string_equal(url_param(u, "sslmode"), "disable");
+	assert_int_equal(u->n_params, 1);
+	u = ok(f, "mysql://h/db?CHARSET=UTF8MB4");
+	assert_int_equal(u->n_params, 0);
+	u = ok(f, "postgres://h/db?charset=utf8");
+	assert_int_equal(u->n_params, 0);
+
+	msg = bad(f,
+		  "mysql://u:s3cr3t@h/db?sslmode=disable&charset=latin1&a=b");
+	assert_string_equal(
+		msg,
+		"unsupported charset 'latin1' in URL "
+		"'mysql://u:****@h/db?sslmode=disable&charset=latin1&a=b': "
+		"strata always uses utf8mb4 (write charset=utf8mb4 or leave it out)");
+	assert_non_null(strstr(bad(f, "mysql://h/db?charset=utf8"),
+			       "strata always uses utf8mb4"));
+	assert_non_null(strstr(bad(f, "postgres://h/db?charset=latin1"),
+			       "strata always uses UTF-8"));
+}
+
+static void test_url_localhost_port(void **state)
+{
+	struct fx *f = *state;
+	struct strata_url *u;
+
+	/* The host stays as written; the MySQL engine asks for TCP. */
+	u = ok(f, "mysql://u:pw@localhost:3306/app");
+	assert_string_equal(u->host, "localhost");
+	assert_int_equal(u->port, 3306);
+	u = ok(f, "postgres://localhost:5432/db");
+	assert_string_equal(u->host, "localhost");
+	assert_int_equal(u->port, 5432);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -540,6 +742,14 @@ int main(void)
 		T(test_url_mask),
 		T(test_url_release_twice),
 		T(test_url_open_masks_password),
+		T(test_url_mask_encoded_key),
+		T(test_url_mask_spaces_and_escapes),
+		T(test_url_mask_broken_conninfo),
+		T(test_url_mask_free_text),
+		T(test_url_driver_suffix),
+		T(test_url_sqlalchemy_sqlite),
+		T(test_url_charset),
+		T(test_url_localhost_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
