@@ -15,6 +15,7 @@
 #include "banned.h"
 #include "ctx.h"
 #include "err.h"
+#include "sb.h"
 #include "sqlite_int.h"
 #include "util.h"
 
@@ -85,6 +86,23 @@ static void pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 	sqlite3_finalize(st);
 }
 
+/* Put the database of db in rollback-journal (DELETE) mode. */
+static bool rollback_mode(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=DELETE", -1, &st,
+			       NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *mode = (const char *)sqlite3_column_text(st, 0);
+		ok = mode && !strcmp(mode, "delete");
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
 /* Copy pages with the backup API into the (empty) file at path. */
 static int copy_with_api(struct sqlite_conn *s, const char *path)
 {
@@ -99,6 +117,15 @@ static int copy_with_api(struct sqlite_conn *s, const char *path)
 		return rc;
 	}
 	rc = copy_pages(s->base.ctx, dst, s->db, "backup failed");
+	/*
+	 * The copy carries the source's WAL mark in its header: made a
+	 * rollback-journal database, opening it later (listing, inspecting,
+	 * restoring) creates no -wal/-shm files beside it.
+	 */
+	if (!rc && !rollback_mode(dst))
+		rc = err_set(s->base.ctx, STRATA_EIO,
+			     "backup failed: cannot leave WAL mode in '%s': %s",
+			     path, sqlite3_errmsg(dst));
 	if (sqlite3_close(dst) != SQLITE_OK && !rc)
 		rc = err_set(s->base.ctx, STRATA_EIO, "cannot close '%s'",
 			     path);
@@ -208,6 +235,57 @@ static bool has_sqlite_header(const char *path)
 	return ok;
 }
 
+/* Bytes 18-19 of the header say 2 (WAL) and no "-wal" file is beside it. */
+static bool wal_marked_alone(const char *path)
+{
+	unsigned char head[20];
+	struct sb wal = SB_INIT;
+	struct stat st;
+	bool alone;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	alone = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+		(head[18] == 2 || head[19] == 2);
+	close(fd);
+	sb_addf(&wal, "%s-wal", path);
+	alone = alone && !wal.failed && lstat(wal.buf, &st) != 0;
+	sb_release(&wal);
+	return alone;
+}
+
+/*
+ * Open a file read-only.  A read-only connection to a WAL database still
+ * creates its -wal and -shm files; a WAL-marked file with no -wal (a
+ * backup an older strata wrote) holds all its content in itself, so it is
+ * opened immutable: nothing is created beside it.
+ */
+static int open_readonly(const char *path, sqlite3 **db)
+{
+	struct sb uri = SB_INIT;
+	int rc;
+
+	if (!wal_marked_alone(path))
+		return sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+	sb_adds(&uri, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._-~", *p))
+			sb_addc(&uri, (char)*p);
+		else
+			sb_addf(&uri, "%%%02X", *p);
+	sb_adds(&uri, "?immutable=1");
+	if (uri.failed) {
+		*db = NULL;
+		return SQLITE_NOMEM;
+	}
+	rc = sqlite3_open_v2(uri.buf, db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	sb_release(&uri);
+	return rc;
+}
+
 /* Open a file read-only, and refuse what is not a sound database. */
 static int open_checked(strata *ctx, const char *path, bool verify,
 			sqlite3 **out)
@@ -227,8 +305,7 @@ static int open_checked(strata *ctx, const char *path, bool verify,
 			ctx, STRATA_ERROR,
 			"'%s' is not a SQLite database (no SQLite header)",
 			path);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
+	if (open_readonly(path, &db) != SQLITE_OK) {
 		rc = err_set(ctx, STRATA_ERROR, "cannot open '%s': %s", path,
 			     db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
@@ -297,16 +374,49 @@ int sqlite_inspect(strata *ctx, const char *path, const char *prefix,
 	return STRATA_OK;
 }
 
-int sqlite_restore(struct engine_conn *c, const char *path)
+/*
+ * Restore in one step.  The backup is copied into a staging database,
+ * SQLite's private temporary one ("": its file is unlinked as soon as it
+ * is opened, so a killed restore leaves nothing behind); 'stage' adds
+ * the restore history row there; then the staged database is copied into
+ * the live one with the backup API, whose write to its destination is one
+ * transaction (rollback journal or WAL, other connections included):
+ * the live database is the old one or the restored one with its row,
+ * never in between, and the lock file is untouched.
+ */
+int sqlite_restore(struct engine_conn *c, const char *path,
+		   int (*stage)(struct engine_conn *staged, void *arg),
+		   void *arg)
 {
 	struct sqlite_conn *s = (struct sqlite_conn *)c;
-	sqlite3 *src;
+	struct sqlite_conn staged = { .base = { .ctx = c->ctx,
+						.eng = &engine_sqlite },
+				      .lock_fd = -1,
+				      .stale = { .id = -1 } };
+	sqlite3 *src, *tmp = NULL;
+	char no_file[] = "";
 	int rc;
 
 	rc = open_checked(c->ctx, path, true, &src);
 	if (rc)
 		return rc;
-	rc = copy_pages(c->ctx, s->db, src, "restore failed");
+	if (sqlite3_open_v2("", &tmp,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    NULL) != SQLITE_OK)
+		rc = err_set(c->ctx, STRATA_EIO,
+			     "restore failed: cannot open a staging copy: %s",
+			     tmp ? sqlite3_errmsg(tmp) : "out of memory");
+	if (!rc)
+		rc = copy_pages(c->ctx, tmp, src, "restore failed");
 	sqlite3_close(src);
+	if (!rc) {
+		sqlite3_extended_result_codes(tmp, 1);
+		staged.db = tmp;
+		staged.path = no_file;
+		rc = stage(&staged.base, arg);
+	}
+	if (!rc)
+		rc = copy_pages(c->ctx, s->db, tmp, "restore failed");
+	sqlite3_close(tmp);
 	return rc;
 }

@@ -45,7 +45,9 @@ void sqlite_migration_end(struct engine_conn *c);
 
 /* sqlite_backup.c */
 int sqlite_backup(struct engine_conn *c, const char *path);
-int sqlite_restore(struct engine_conn *c, const char *path);
+int sqlite_restore(struct engine_conn *c, const char *path,
+		   int (*stage)(struct engine_conn *staged, void *arg),
+		   void *arg);
 int sqlite_inspect(strata *ctx, const char *path, const char *prefix,
 		   bool verify, int64_t *version);
 
