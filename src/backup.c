@@ -376,6 +376,24 @@ static void clean_stale(strata *ctx, const char *dir)
 	free(base);
 }
 
+void backup_clean(strata *ctx)
+{
+	char *dir = NULL;
+	struct stat st;
+	size_t n;
+
+	if (backup_dir(ctx, &dir) || !dir)
+		return;
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	/* Only in a folder that passes check_dir: never through a link. */
+	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		clean_stale(ctx, dir);
+	free(dir);
+}
+
 /* Keep the newest ctx->keep_backups (0 keeps all), and clean up. */
 static void prune(strata *ctx, const char *dir)
 {

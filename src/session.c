@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "banned.h"
 #include "err.h"
 #include "track.h"
@@ -130,6 +131,7 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 		if (rc)
 			return rc;
 		s->locked = true;
+		backup_clean(ctx); /* what an interrupted backup left */
 	}
 	rc = s->e->tracking_exists(s->c, ctx->table, &s->tables);
 	if (rc)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -375,14 +376,90 @@ int sqlite_inspect(strata *ctx, const char *path, const char *prefix,
 }
 
 /*
- * Restore in one step.  The backup is copied into a staging database,
- * SQLite's private temporary one ("": its file is unlinked as soon as it
- * is opened, so a killed restore leaves nothing behind); 'stage' adds
- * the restore history row there; then the staged database is copied into
- * the live one with the backup API, whose write to its destination is one
- * transaction (rollback journal or WAL, other connections included):
- * the live database is the old one or the restored one with its row,
- * never in between, and the lock file is untouched.
+ * "<database>.strata-restore", beside the real database file (from the
+ * lock file's path): the staging copy of a restore.  Only the holder of
+ * the run lock uses it, so one fixed name is enough.  NULL for :memory:.
+ */
+static char *staging_path(const struct sqlite_conn *s)
+{
+	static const char lock_ext[] = ".strata.lock";
+	size_t n, k = sizeof(lock_ext) - 1;
+	struct sb out = SB_INIT;
+
+	if (!s->lock_path || (n = strlen(s->lock_path)) <= k)
+		return NULL;
+	sb_addf(&out, "%.*s.strata-restore", (int)(n - k), s->lock_path);
+	return sb_detach(&out);
+}
+
+static const char *const staging_side[] = { "", "-journal", "-wal", "-shm" };
+
+/* Remove a staging copy and its side files (before use, after a crash). */
+static void staging_remove(const char *path)
+{
+	for (size_t i = 0; i < sizeof(staging_side) / sizeof(*staging_side);
+	     i++) {
+		struct sb f = SB_INIT;
+		sb_addf(&f, "%s%s", path, staging_side[i]);
+		if (!f.failed)
+			(void)unlink(f.buf);
+		sb_release(&f);
+	}
+}
+
+void sqlite_staging_clean(struct sqlite_conn *s)
+{
+	char *path = staging_path(s);
+
+	if (path)
+		staging_remove(path);
+	free(path);
+}
+
+/*
+ * Open the staging database: a new file, private (0600) from its first
+ * byte, never a file or link someone left there; without a file of our
+ * own (:memory:), SQLite's private temporary database.
+ */
+static int open_staging(strata *ctx, const char *path, sqlite3 **out)
+{
+	int fd, rc = STRATA_OK;
+
+	*out = NULL;
+	if (path) {
+		staging_remove(path);
+		fd = open(path,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+		if (fd < 0)
+			return err_set(ctx, STRATA_EIO,
+				       "restore failed: cannot create '%s': %s",
+				       path, strerror(errno));
+		close(fd);
+	}
+	if (sqlite3_open_v2(path ? path : "", out, SQLITE_OPEN_READWRITE,
+			    NULL) != SQLITE_OK) {
+		rc = err_set(ctx, STRATA_EIO,
+			     "restore failed: cannot open '%s': %s",
+			     path ? path : "a staging copy",
+			     *out ? sqlite3_errmsg(*out) : "out of memory");
+		sqlite3_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Restore in one step.  The backup is copied into a staging copy beside
+ * the live database ("<database>.strata-restore", so it needs no other
+ * file system's room), put in rollback-journal mode; 'stage' adds the
+ * restore history row there; then the staged copy is copied into the
+ * live database with the backup API, whose write to its destination is
+ * one transaction (rollback journal or WAL, seen by other connections
+ * as one commit): the live database is the old one or the restored one
+ * with its row, never in between, and the lock file is untouched.  The
+ * staging copy is removed after, and by the next run that takes the lock
+ * if this one was killed.
  */
 int sqlite_restore(struct engine_conn *c, const char *path,
 		   int (*stage)(struct engine_conn *staged, void *arg),
@@ -393,30 +470,34 @@ int sqlite_restore(struct engine_conn *c, const char *path,
 						.eng = &engine_sqlite },
 				      .lock_fd = -1,
 				      .stale = { .id = -1 } };
+	char *tmp_path = staging_path(s);
 	sqlite3 *src, *tmp = NULL;
-	char no_file[] = "";
 	int rc;
 
+	if (s->lock_path && !tmp_path)
+		return err_oom(c->ctx);
 	rc = open_checked(c->ctx, path, true, &src);
-	if (rc)
-		return rc;
-	if (sqlite3_open_v2("", &tmp,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    NULL) != SQLITE_OK)
+	if (!rc) {
+		rc = open_staging(c->ctx, tmp_path, &tmp);
+		if (!rc)
+			rc = copy_pages(c->ctx, tmp, src, "restore failed");
+		sqlite3_close(src);
+	}
+	if (!rc && !rollback_mode(tmp))
 		rc = err_set(c->ctx, STRATA_EIO,
-			     "restore failed: cannot open a staging copy: %s",
-			     tmp ? sqlite3_errmsg(tmp) : "out of memory");
-	if (!rc)
-		rc = copy_pages(c->ctx, tmp, src, "restore failed");
-	sqlite3_close(src);
+			     "restore failed: cannot prepare the copy: %s",
+			     sqlite3_errmsg(tmp));
 	if (!rc) {
 		sqlite3_extended_result_codes(tmp, 1);
 		staged.db = tmp;
-		staged.path = no_file;
+		staged.path = tmp_path;
 		rc = stage(&staged.base, arg);
 	}
 	if (!rc)
 		rc = copy_pages(c->ctx, s->db, tmp, "restore failed");
 	sqlite3_close(tmp);
+	if (tmp_path)
+		staging_remove(tmp_path);
+	free(tmp_path);
 	return rc;
 }

@@ -207,6 +207,8 @@ int sqlite_lock(struct engine_conn *c, int timeout_s)
 		}
 		sleep_ms(LOCK_POLL_MS);
 	}
+	/* What a killed restore left beside the database goes. */
+	sqlite_staging_clean(s);
 	/* An attempt left here was a runner that died: keep it on record. */
 	line = read_line(s->lock_fd);
 	parse_line(line ? line : "", &s->stale);
