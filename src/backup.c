@@ -321,8 +321,8 @@ static void remove_file(strata *ctx, const char *path, const char *what)
 }
 
 /*
- * Remove what interrupted backups left in the folder (called with the
- * run lock held, before a backup is written and when pruning): the
+ * Remove what interrupted backups left in the folder (when a session
+ * opens the database, before a backup is written and when pruning): the
  * temporary files of this database's backups whose writer process is no
  * longer running on this machine (a live writer's are left alone), and
  * the SQLite side files beside a backup: "-shm" always, "-wal" and

@@ -21,8 +21,8 @@ int backup_take(struct session *s, char **path_out);
 
 /*
  * Remove what interrupted backups of this database left in its backups
- * folder (temporary files of dead writers, SQLite side files); a folder
- * that is a symlink or writable by others is left alone.  Run lock held.
+ * folder (temporary files whose writer process is gone, SQLite side
+ * files); a folder that is a symlink or writable by others is left alone.
  */
 void backup_clean(strata *ctx);
 

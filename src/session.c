@@ -123,6 +123,8 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 	rc = s->e->connect(&s->c, ctx, &ctx->url,
 			   mode == SESSION_WRITE ? CONNECT_CREATE
 						 : CONNECT_EXISTING);
+	if (!rc)
+		backup_clean(ctx); /* what an interrupted backup left */
 	if (rc || mode == SESSION_CONNECT)
 		return rc; /* a damaged file may not even have readable tables
 			    */
@@ -131,7 +133,6 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 		if (rc)
 			return rc;
 		s->locked = true;
-		backup_clean(ctx); /* what an interrupted backup left */
 	}
 	rc = s->e->tracking_exists(s->c, ctx->table, &s->tables);
 	if (rc)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -413,6 +414,28 @@ void sqlite_staging_clean(struct sqlite_conn *s)
 
 	if (path)
 		staging_remove(path);
+	free(path);
+}
+
+/*
+ * Without the run lock: a staging copy is there (one lstat when not)
+ * and no runner holds the lock, so the restore that wrote it is dead.
+ */
+void sqlite_staging_clean_unlocked(struct sqlite_conn *s)
+{
+	char *path = staging_path(s);
+	struct stat st;
+	int fd;
+
+	if (path && lstat(path, &st) == 0 && s->lock_fd < 0 &&
+	    (fd = open(s->lock_path,
+		       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			staging_remove(path);
+			flock(fd, LOCK_UN);
+		}
+		close(fd);
+	}
 	free(path);
 }
 
