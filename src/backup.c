@@ -306,11 +306,14 @@ static bool is_temp_name(const char *name, const char *base, const char *ext,
 	       is_backup_name(name, (size_t)(p - 5 - name), base, ext);
 }
 
-/* Is the process that wrote a temporary file gone (or this very one)? */
+/*
+ * Is the process that wrote a temporary file gone?  This process's own
+ * are never touched: another thread's session may be writing one.
+ */
 static bool writer_gone(long pid)
 {
-	return pid == (long)getpid() ||
-	       (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+	return pid != (long)getpid() && kill((pid_t)pid, 0) != 0 &&
+	       errno == ESRCH;
 }
 
 static void remove_file(strata *ctx, const char *path, const char *what)
