@@ -470,6 +470,20 @@ static char *free_name(strata *ctx, const char *dir, int64_t version)
 	return sb_detach(&path);
 }
 
+/* A failed copy leaves nothing: the file and any SQLite side file. */
+static void remove_with_sides(const char *path)
+{
+	(void)unlink(path);
+	for (size_t i = 0; i < sizeof(side_suffix) / sizeof(*side_suffix);
+	     i++) {
+		struct sb side = SB_INIT;
+		sb_addf(&side, "%s%s", path, side_suffix[i]);
+		if (!side.failed)
+			(void)unlink(side.buf);
+		sb_release(&side);
+	}
+}
+
 /* Copy into 'final' through a temporary name, so a partial file never shows. */
 static int write_backup(struct session *s, const char *final)
 {
@@ -486,7 +500,7 @@ static int write_backup(struct session *s, const char *final)
 			     "cannot rename '%s' to '%s': %s", tmp.buf, final,
 			     strerror(errno));
 	if (rc)
-		unlink(tmp.buf);
+		remove_with_sides(tmp.buf);
 	sb_release(&tmp);
 	return rc;
 }

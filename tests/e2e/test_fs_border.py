@@ -78,6 +78,23 @@ def test_planted_symlink_lock_file_is_refused(strata, mig, engine, workdir):
 
 
 @pytest.mark.sqlite_only
+def test_planted_hard_link_lock_file_is_refused(strata, mig, engine, workdir):
+    seed(mig)
+    ok(strata("up", "1"))
+    victim = workdir / "victim.txt"
+    victim.write_bytes(b"precious data\n")
+    lock = Path(os.path.realpath(str(engine.path)) + ".strata.lock")
+    if lock.exists():
+        lock.unlink()
+    os.link(str(victim), str(lock))
+    code, out, err = strata("up")
+    assert code == 1, (out, err)
+    assert ERR in err and "strata.lock" in err, err
+    assert victim.read_bytes() == b"precious data\n"
+    assert engine.applied() == [1]
+
+
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("mode", [0o600, 0o640, 0o660])
 def test_lock_file_gets_the_database_files_mode(strata, mig, engine, workdir, mode):
     seed(mig)
