@@ -154,7 +154,7 @@ static int open_lock_file(struct sqlite_conn *s)
 		close(fd);
 		return err_set(
 			ctx, STRATA_EIO,
-			"refusing lock file '%s': it is not a regular file of its own (remove it; strata creates its own)",
+			"refusing lock file '%s': it is not a regular file, or is a hard link to another file (remove it; strata creates its own)",
 			s->lock_path);
 	}
 	/*
