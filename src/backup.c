@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +20,31 @@
 #include "sb.h"
 #include "util.h"
 
-/* The file name every backup of this database starts with. */
-static const char *base_name(const strata *ctx)
+/*
+ * The file name every backup of this database starts with: the SQLite
+ * file's own name, or the server database's name made safe as one file
+ * name.  A server name is the server's to choose ("a/../b" is a valid
+ * PostgreSQL name): every '/', '\\', control byte and a leading '.'
+ * becomes '_', so the dump stays inside the backups folder.  malloc'd.
+ */
+static char *base_name(const strata *ctx)
 {
 	const char *p;
+	char *out;
 
-	if (strcmp(ctx->url.engine, "sqlite") != 0)
-		return ctx->url.dbname ? ctx->url.dbname : "database";
+	if (strcmp(ctx->url.engine, "sqlite") != 0) {
+		p = ctx->url.dbname && *ctx->url.dbname ? ctx->url.dbname
+							: "database";
+		out = strdup(p);
+		for (char *q = out; q && *q; q++)
+			if (*q == '/' || *q == '\\' ||
+			    (unsigned char)*q < 0x20 || *q == 0x7f ||
+			    (q == out && *q == '.'))
+				*q = '_';
+		return out;
+	}
 	p = strrchr(ctx->url.path, '/');
-	return p ? p + 1 : ctx->url.path;
+	return strdup(p ? p + 1 : ctx->url.path);
 }
 
 static const char *extension(const strata *ctx)
@@ -57,6 +74,50 @@ int backup_dir(const strata *ctx, char **out)
 	return *out ? STRATA_OK : STRATA_ENOMEM;
 }
 
+/*
+ * Refuse a backups folder that others could turn against the user: a
+ * symlink (lstat: the link itself, trailing slashes stripped so they do
+ * not follow it), not a folder, or writable by group or others (they
+ * could plant or swap backups and temporary files).  A missing folder is
+ * fine when 'missing_ok' (nothing to read there).
+ */
+static int check_dir(strata *ctx, const char *dir, bool missing_ok)
+{
+	size_t n = strlen(dir);
+	struct stat st;
+	char *path;
+	int rc = STRATA_OK;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	path = strndup(dir, n);
+	if (!path)
+		return err_oom(ctx);
+	if (lstat(path, &st) != 0) {
+		if (!(missing_ok && errno == ENOENT))
+			rc = err_set(ctx, STRATA_EIO,
+				     "cannot use backups folder '%s': %s", dir,
+				     strerror(errno));
+	} else if (S_ISLNK(st.st_mode)) {
+		rc = err_set(
+			ctx, STRATA_EIO,
+			"refusing backups folder '%s': it is a symbolic link (give the real folder with --backup-dir)",
+			dir);
+	} else if (!S_ISDIR(st.st_mode)) {
+		rc = err_set(ctx, STRATA_EIO,
+			     "cannot use backups folder '%s': not a folder",
+			     dir);
+	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		rc = err_set(
+			ctx, STRATA_EIO,
+			"refusing backups folder '%s': it is writable by %s (mode %04o; chmod 700 it)",
+			dir, st.st_mode & S_IWOTH ? "others" : "its group",
+			(unsigned)(st.st_mode & 07777));
+	}
+	free(path);
+	return rc;
+}
+
 /* Create the folder (and parents) private to the user: mode 0700. */
 static int make_private_dir(strata *ctx, const char *dir)
 {
@@ -78,7 +139,7 @@ static int make_private_dir(strata *ctx, const char *dir)
 	if (!rc && part.failed)
 		rc = err_oom(ctx);
 	sb_release(&part);
-	return rc;
+	return rc ? rc : check_dir(ctx, dir, false);
 }
 
 /*
@@ -138,17 +199,22 @@ static int found_cmp(const void *a, const void *b)
 /* Every complete backup of this database in dir, oldest first. */
 static int scan(strata *ctx, const char *dir, struct found **out, size_t *n)
 {
-	const char *base = base_name(ctx), *ext = extension(ctx);
+	const char *ext = extension(ctx);
 	struct found *list = NULL, *grown;
+	char *base = base_name(ctx);
 	size_t cap = 0;
 	struct dirent *de;
 	DIR *d;
 
 	*out = NULL;
 	*n = 0;
+	if (!base)
+		return err_oom(ctx);
 	d = opendir(dir);
-	if (!d)
+	if (!d) {
+		free(base);
 		return STRATA_OK; /* no folder: no backups */
+	}
 	while ((de = readdir(d))) {
 		struct found f = { 0 };
 		struct sb path = SB_INIT;
@@ -157,7 +223,7 @@ static int scan(strata *ctx, const char *dir, struct found **out, size_t *n)
 				       &f.suffix, &f.version))
 			continue;
 		sb_addf(&path, "%s/%s", dir, de->d_name);
-		if (path.failed || stat(path.buf, &st) != 0 ||
+		if (path.failed || lstat(path.buf, &st) != 0 ||
 		    !S_ISREG(st.st_mode)) {
 			sb_release(&path);
 			continue;
@@ -176,6 +242,7 @@ static int scan(strata *ctx, const char *dir, struct found **out, size_t *n)
 		list[(*n)++] = f;
 	}
 	closedir(d);
+	free(base);
 	if (*n)
 		qsort(list, *n, sizeof(*list), found_cmp);
 	*out = list;
@@ -189,22 +256,175 @@ static void found_free(struct found *list, size_t n)
 	free(list);
 }
 
-/* Keep the newest ctx->keep_backups (0 keeps all). */
+/* SQLite's files beside a database file. */
+static const char *const side_suffix[] = { "-journal", "-wal", "-shm" };
+
+/* The length of "-journal", "-wal" or "-shm" ending name, else 0. */
+static size_t side_len(const char *name, size_t n)
+{
+	for (size_t i = 0; i < sizeof(side_suffix) / sizeof(*side_suffix);
+	     i++) {
+		size_t k = strlen(side_suffix[i]);
+		if (n > k && !strcmp(name + n - k, side_suffix[i]))
+			return k;
+	}
+	return 0;
+}
+
+/* Is this file name a backup of this database (complete), on its own? */
+static bool is_backup_name(const char *name, size_t n, const char *base,
+			   const char *ext)
+{
+	char stamp[17], *copy = strndup(name, n);
+	int suffix;
+	int64_t version;
+	bool ok = copy &&
+		  parse_backup_name(copy, base, ext, stamp, &suffix, &version);
+
+	free(copy);
+	return ok;
+}
+
+/*
+ * A temporary file of this database's backups:
+ * "<backup name>.tmp-<pid>", with or without SQLite's "-journal", "-wal"
+ * or "-shm" after it.  *pid is the writer's.
+ */
+static bool is_temp_name(const char *name, const char *base, const char *ext,
+			 long *pid)
+{
+	size_t n = strlen(name), k = side_len(name, n);
+	const char *end = name + n - k, *p = end;
+
+	while (p > name && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (p == end || end - p > 9 || p - name < 5 ||
+	    strncmp(p - 5, ".tmp-", 5) != 0)
+		return false;
+	*pid = strtol(p, NULL, 10);
+	return *pid > 0 &&
+	       is_backup_name(name, (size_t)(p - 5 - name), base, ext);
+}
+
+/*
+ * Is the process that wrote a temporary file gone?  This process's own
+ * are never touched: another thread's session may be writing one.
+ */
+static bool writer_gone(long pid)
+{
+	return pid != (long)getpid() && kill((pid_t)pid, 0) != 0 &&
+	       errno == ESRCH;
+}
+
+static void remove_file(strata *ctx, const char *path, const char *what)
+{
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_msg(ctx, STRATA_LOG_WARN, "cannot remove %s '%s': %s", what,
+			path, strerror(errno));
+}
+
+/*
+ * Remove what interrupted backups left in the folder (when a session
+ * opens the database, before a backup is written and when pruning): the
+ * temporary files of this database's backups whose writer process is no
+ * longer running on this machine (a live writer's are left alone), and
+ * the SQLite side files beside a backup: "-shm" always, "-wal" and
+ * "-journal" when empty or when the backup itself is gone (a backup is
+ * never written once complete, so they hold nothing).
+ */
+static void clean_stale(strata *ctx, const char *dir)
+{
+	const char *ext = extension(ctx);
+	char *base = base_name(ctx);
+	struct dirent *de;
+	DIR *d;
+
+	if (!base || !(d = opendir(dir))) {
+		free(base);
+		return;
+	}
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		size_t n = strlen(name), k = side_len(name, n);
+		struct sb path = SB_INIT, owner = SB_INIT;
+		struct stat st;
+		bool stale = false;
+		long pid;
+
+		if (is_temp_name(name, base, ext, &pid))
+			stale = writer_gone(pid);
+		else if (k && is_backup_name(name, n - k, base, ext)) {
+			sb_addf(&owner, "%s/%.*s", dir, (int)(n - k), name);
+			stale = !strcmp(name + n - k, "-shm") ||
+				(!owner.failed && lstat(owner.buf, &st) != 0);
+			if (!stale) {
+				sb_addf(&path, "%s/%s", dir, name);
+				stale = !path.failed &&
+					lstat(path.buf, &st) == 0 &&
+					S_ISREG(st.st_mode) && st.st_size == 0;
+				sb_release(&path);
+			}
+		}
+		if (stale) {
+			sb_addf(&path, "%s/%s", dir, name);
+			if (!path.failed)
+				remove_file(
+					ctx, path.buf,
+					"a leftover of an interrupted backup");
+		}
+		sb_release(&path);
+		sb_release(&owner);
+	}
+	closedir(d);
+	free(base);
+}
+
+void backup_clean(strata *ctx)
+{
+	char *dir = NULL;
+	struct stat st;
+	size_t n;
+
+	if (backup_dir(ctx, &dir) || !dir)
+		return;
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	/* Only in a folder that passes check_dir: never through a link. */
+	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		clean_stale(ctx, dir);
+	free(dir);
+}
+
+/* Keep the newest ctx->keep_backups (0 keeps all), and clean up. */
 static void prune(strata *ctx, const char *dir)
 {
 	struct found *list;
 	size_t n;
 
-	if (ctx->keep_backups <= 0 || scan(ctx, dir, &list, &n))
+	if (ctx->keep_backups <= 0 || scan(ctx, dir, &list, &n)) {
+		clean_stale(ctx, dir);
 		return;
+	}
 	for (size_t i = 0;
 	     n > (size_t)ctx->keep_backups && i < n - (size_t)ctx->keep_backups;
-	     i++)
+	     i++) {
 		if (unlink(list[i].path) != 0)
 			log_msg(ctx, STRATA_LOG_WARN,
 				"cannot remove old backup '%s': %s",
 				list[i].path, strerror(errno));
+		for (size_t j = 0;
+		     j < sizeof(side_suffix) / sizeof(*side_suffix); j++) {
+			struct sb side = SB_INIT;
+			sb_addf(&side, "%s%s", list[i].path, side_suffix[j]);
+			if (!side.failed)
+				remove_file(ctx, side.buf, "old backup file");
+			sb_release(&side);
+		}
+	}
 	found_free(list, n);
+	clean_stale(ctx, dir);
 }
 
 /* The suffix after every backup already taken in this second. */
@@ -228,7 +448,7 @@ static char *free_name(strata *ctx, const char *dir, int64_t version)
 {
 	struct found *list = NULL;
 	struct sb path = SB_INIT;
-	char stamp[20];
+	char stamp[20], *base;
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t n = 0;
@@ -240,11 +460,28 @@ static char *free_name(strata *ctx, const char *dir, int64_t version)
 		return NULL;
 	suffix = next_suffix(list, n, stamp);
 	found_free(list, n);
-	sb_addf(&path, "%s/%s.%s", dir, base_name(ctx), stamp);
+	if (!(base = base_name(ctx)))
+		return NULL;
+	sb_addf(&path, "%s/%s.%s", dir, base, stamp);
+	free(base);
 	if (suffix > 1)
 		sb_addf(&path, "-%d", suffix);
 	sb_addf(&path, ".v%lld%s", (long long)version, extension(ctx));
 	return sb_detach(&path);
+}
+
+/* A failed copy leaves nothing: the file and any SQLite side file. */
+static void remove_with_sides(const char *path)
+{
+	(void)unlink(path);
+	for (size_t i = 0; i < sizeof(side_suffix) / sizeof(*side_suffix);
+	     i++) {
+		struct sb side = SB_INIT;
+		sb_addf(&side, "%s%s", path, side_suffix[i]);
+		if (!side.failed)
+			(void)unlink(side.buf);
+		sb_release(&side);
+	}
 }
 
 /* Copy into 'final' through a temporary name, so a partial file never shows. */
@@ -263,7 +500,7 @@ static int write_backup(struct session *s, const char *final)
 			     "cannot rename '%s' to '%s': %s", tmp.buf, final,
 			     strerror(errno));
 	if (rc)
-		unlink(tmp.buf);
+		remove_with_sides(tmp.buf);
 	sb_release(&tmp);
 	return rc;
 }
@@ -282,6 +519,8 @@ int backup_take(struct session *s, char **path_out)
 	if (backup_dir(ctx, &dir))
 		return err_oom(ctx);
 	rc = make_private_dir(ctx, dir);
+	if (!rc)
+		clean_stale(ctx, dir);
 	if (!rc && !(path = free_name(ctx, dir, version)))
 		rc = err_oom(ctx);
 	if (!rc)
@@ -380,7 +619,10 @@ int backup_list(strata *ctx, bool read_versions, size_t *n_out,
 	*n_out = 0;
 	if (backup_dir(ctx, &dir))
 		return err_oom(ctx);
-	rc = scan(ctx, dir, &list, &n);
+	/* Backups offered to restore come from a folder only the user owns. */
+	rc = read_versions ? check_dir(ctx, dir, true) : STRATA_OK;
+	if (!rc)
+		rc = scan(ctx, dir, &list, &n);
 	free(dir);
 	if (rc || !n)
 		return rc;

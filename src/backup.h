@@ -20,6 +20,13 @@ bool backup_wanted(const struct session *s, unsigned flags);
 int backup_take(struct session *s, char **path_out);
 
 /*
+ * Remove what interrupted backups of this database left in its backups
+ * folder (temporary files whose writer process is gone, SQLite side
+ * files); a folder that is a symlink or writable by others is left alone.
+ */
+void backup_clean(strata *ctx);
+
+/*
  * The backups of this database, oldest first.  read_versions opens each
  * one to read its version; otherwise the name's version is used.  The
  * strings live in *strings (2 per item), which the caller frees.

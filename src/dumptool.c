@@ -73,11 +73,15 @@ int dumptool_run(strata *ctx, const char *path, const char *const *progs,
 	int pipefd[2], fd, status, err, rc = STRATA_OK;
 	pid_t pid = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/*
+	 * A new file, 0600 from its first byte: never one (or a link) that
+	 * was put there before (the caller removed its own leftovers).
+	 */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
 	if (fd < 0)
 		return err_set(ctx, STRATA_EIO, "cannot create '%s': %s", path,
 			       strerror(errno));
-	fchmod(fd, 0600); /* an existing file keeps its mode otherwise */
 	close(fd);
 	if (pipe(pipefd) != 0) {
 		rc = err_set(ctx, STRATA_EIO, "cannot run %s: %s", progs[0],

@@ -119,8 +119,14 @@ struct engine {
 	 * (SQLite: the online backup API; servers: pg_dump/mysqldump).
 	 */
 	int (*backup)(struct engine_conn *c, const char *path);
-	/* File engines: copy the backup at 'path' into the live database. */
-	int (*restore)(struct engine_conn *c, const char *path);
+	/*
+	 * File engines: copy the backup at 'path' into the live database in
+	 * one step; 'stage' is called on a connection to the staged copy
+	 * (to add its history row) before that copy replaces the live one.
+	 */
+	int (*restore)(struct engine_conn *c, const char *path,
+		       int (*stage)(struct engine_conn *staged, void *arg),
+		       void *arg);
 	/*
 	 * File engines: open the file at 'path' read-only, refuse it if it
 	 * is not a sound database (integrity check when 'verify'), and read

@@ -1,4 +1,5 @@
-/* restore.c - put a backup back: verify it, back up the present, copy it in. */
+/* restore.c - put a backup back: verify it, back up the present, copy it in
+ * with its history row in one step. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,7 +10,11 @@
 #include "track.h"
 #include "util.h"
 
-/* The restore history row goes into the restored database itself. */
+/*
+ * The restore history row goes into the restored database itself: into
+ * the engine's staged copy, which then replaces the live database in one
+ * step, so the row and the restored content arrive together.
+ */
 static int record_restore(struct session *s, const char *started,
 			  const char *backup, int64_t *version)
 {
@@ -39,6 +44,21 @@ static int record_restore(struct session *s, const char *started,
 		rc = track_insert_history(s->c, s->ctx->table, &h);
 	applied_release(&al);
 	return rc;
+}
+
+struct stage_arg {
+	struct session *s;
+	const char *started, *backup;
+	int64_t *version;
+};
+
+/* Write the restore row into the staged copy, before it goes live. */
+static int stage_row(struct engine_conn *staged, void *arg)
+{
+	struct stage_arg *a = arg;
+	struct session t = { .ctx = a->s->ctx, .e = a->s->e, .c = staged };
+
+	return record_restore(&t, a->started, a->backup, a->version);
 }
 
 static bool same_file(const char *a, const char *b)
@@ -85,10 +105,10 @@ int strata_restore(strata *ctx, const char *file, char **backup_out)
 	rc = session_open(ctx, &s, SESSION_WRITE);
 	if (!rc && backup_wanted(&s, 0))
 		rc = backup_take(&s, &backup);
-	if (!rc)
-		rc = e->restore(s.c, file);
-	if (!rc)
-		rc = record_restore(&s, started, backup, &version);
+	if (!rc) {
+		struct stage_arg a = { &s, started, backup, &version };
+		rc = e->restore(s.c, file, stage_row, &a);
+	}
 	session_close(&s);
 	if (backup_out)
 		*backup_out = backup;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "banned.h"
 #include "err.h"
 #include "track.h"
@@ -122,6 +123,8 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 	rc = s->e->connect(&s->c, ctx, &ctx->url,
 			   mode == SESSION_WRITE ? CONNECT_CREATE
 						 : CONNECT_EXISTING);
+	if (!rc)
+		backup_clean(ctx); /* what an interrupted backup left */
 	if (rc || mode == SESSION_CONNECT)
 		return rc; /* a damaged file may not even have readable tables
 			    */

@@ -176,6 +176,7 @@ static int sq_connect(struct engine_conn **out, strata *ctx,
 		return rc;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
+	sqlite_staging_clean_unlocked(s); /* what a killed restore left */
 	/* Waiting on another connection's write lock is bounded like ours. */
 	sqlite3_busy_timeout(s->db, ctx->lock_timeout > INT_MAX / 1000
 					    ? INT_MAX

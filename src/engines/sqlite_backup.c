@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -15,6 +17,7 @@
 #include "banned.h"
 #include "ctx.h"
 #include "err.h"
+#include "sb.h"
 #include "sqlite_int.h"
 #include "util.h"
 
@@ -85,6 +88,23 @@ static void pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 	sqlite3_finalize(st);
 }
 
+/* Put the database of db in rollback-journal (DELETE) mode. */
+static bool rollback_mode(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=DELETE", -1, &st,
+			       NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *mode = (const char *)sqlite3_column_text(st, 0);
+		ok = mode && !strcmp(mode, "delete");
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
 /* Copy pages with the backup API into the (empty) file at path. */
 static int copy_with_api(struct sqlite_conn *s, const char *path)
 {
@@ -99,6 +119,15 @@ static int copy_with_api(struct sqlite_conn *s, const char *path)
 		return rc;
 	}
 	rc = copy_pages(s->base.ctx, dst, s->db, "backup failed");
+	/*
+	 * The copy carries the source's WAL mark in its header: made a
+	 * rollback-journal database, opening it later (listing, inspecting,
+	 * restoring) creates no -wal/-shm files beside it.
+	 */
+	if (!rc && !rollback_mode(dst))
+		rc = err_set(s->base.ctx, STRATA_EIO,
+			     "backup failed: cannot leave WAL mode in '%s': %s",
+			     path, sqlite3_errmsg(dst));
 	if (sqlite3_close(dst) != SQLITE_OK && !rc)
 		rc = err_set(s->base.ctx, STRATA_EIO, "cannot close '%s'",
 			     path);
@@ -208,6 +237,57 @@ static bool has_sqlite_header(const char *path)
 	return ok;
 }
 
+/* Bytes 18-19 of the header say 2 (WAL) and no "-wal" file is beside it. */
+static bool wal_marked_alone(const char *path)
+{
+	unsigned char head[20];
+	struct sb wal = SB_INIT;
+	struct stat st;
+	bool alone;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	alone = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+		(head[18] == 2 || head[19] == 2);
+	close(fd);
+	sb_addf(&wal, "%s-wal", path);
+	alone = alone && !wal.failed && lstat(wal.buf, &st) != 0;
+	sb_release(&wal);
+	return alone;
+}
+
+/*
+ * Open a file read-only.  A read-only connection to a WAL database still
+ * creates its -wal and -shm files; a WAL-marked file with no -wal (a
+ * backup an older strata wrote) holds all its content in itself, so it is
+ * opened immutable: nothing is created beside it.
+ */
+static int open_readonly(const char *path, sqlite3 **db)
+{
+	struct sb uri = SB_INIT;
+	int rc;
+
+	if (!wal_marked_alone(path))
+		return sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+	sb_adds(&uri, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._-~", *p))
+			sb_addc(&uri, (char)*p);
+		else
+			sb_addf(&uri, "%%%02X", *p);
+	sb_adds(&uri, "?immutable=1");
+	if (uri.failed) {
+		*db = NULL;
+		return SQLITE_NOMEM;
+	}
+	rc = sqlite3_open_v2(uri.buf, db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	sb_release(&uri);
+	return rc;
+}
+
 /* Open a file read-only, and refuse what is not a sound database. */
 static int open_checked(strata *ctx, const char *path, bool verify,
 			sqlite3 **out)
@@ -227,8 +307,7 @@ static int open_checked(strata *ctx, const char *path, bool verify,
 			ctx, STRATA_ERROR,
 			"'%s' is not a SQLite database (no SQLite header)",
 			path);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
+	if (open_readonly(path, &db) != SQLITE_OK) {
 		rc = err_set(ctx, STRATA_ERROR, "cannot open '%s': %s", path,
 			     db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
@@ -297,16 +376,151 @@ int sqlite_inspect(strata *ctx, const char *path, const char *prefix,
 	return STRATA_OK;
 }
 
-int sqlite_restore(struct engine_conn *c, const char *path)
+/*
+ * "<database>.strata-restore", beside the real database file (from the
+ * lock file's path): the staging copy of a restore.  Only the holder of
+ * the run lock uses it, so one fixed name is enough.  NULL for :memory:.
+ */
+static char *staging_path(const struct sqlite_conn *s)
+{
+	static const char lock_ext[] = ".strata.lock";
+	size_t n, k = sizeof(lock_ext) - 1;
+	struct sb out = SB_INIT;
+
+	if (!s->lock_path || (n = strlen(s->lock_path)) <= k)
+		return NULL;
+	sb_addf(&out, "%.*s.strata-restore", (int)(n - k), s->lock_path);
+	return sb_detach(&out);
+}
+
+static const char *const staging_side[] = { "", "-journal", "-wal", "-shm" };
+
+/* Remove a staging copy and its side files (before use, after a crash). */
+static void staging_remove(const char *path)
+{
+	for (size_t i = 0; i < sizeof(staging_side) / sizeof(*staging_side);
+	     i++) {
+		struct sb f = SB_INIT;
+		sb_addf(&f, "%s%s", path, staging_side[i]);
+		if (!f.failed)
+			(void)unlink(f.buf);
+		sb_release(&f);
+	}
+}
+
+void sqlite_staging_clean(struct sqlite_conn *s)
+{
+	char *path = staging_path(s);
+
+	if (path)
+		staging_remove(path);
+	free(path);
+}
+
+/*
+ * Without the run lock: a staging copy is there (one lstat when not)
+ * and no runner holds the lock, so the restore that wrote it is dead.
+ */
+void sqlite_staging_clean_unlocked(struct sqlite_conn *s)
+{
+	char *path = staging_path(s);
+	struct stat st;
+	int fd;
+
+	if (path && lstat(path, &st) == 0 && s->lock_fd < 0 &&
+	    (fd = open(s->lock_path,
+		       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			staging_remove(path);
+			flock(fd, LOCK_UN);
+		}
+		close(fd);
+	}
+	free(path);
+}
+
+/*
+ * Open the staging database: a new file, private (0600) from its first
+ * byte, never a file or link someone left there; without a file of our
+ * own (:memory:), SQLite's private temporary database.
+ */
+static int open_staging(strata *ctx, const char *path, sqlite3 **out)
+{
+	int fd, rc = STRATA_OK;
+
+	*out = NULL;
+	if (path) {
+		staging_remove(path);
+		fd = open(path,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+		if (fd < 0)
+			return err_set(ctx, STRATA_EIO,
+				       "restore failed: cannot create '%s': %s",
+				       path, strerror(errno));
+		close(fd);
+	}
+	if (sqlite3_open_v2(path ? path : "", out, SQLITE_OPEN_READWRITE,
+			    NULL) != SQLITE_OK) {
+		rc = err_set(ctx, STRATA_EIO,
+			     "restore failed: cannot open '%s': %s",
+			     path ? path : "a staging copy",
+			     *out ? sqlite3_errmsg(*out) : "out of memory");
+		sqlite3_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Restore in one step.  The backup is copied into a staging copy beside
+ * the live database ("<database>.strata-restore", so it needs no other
+ * file system's room), put in rollback-journal mode; 'stage' adds the
+ * restore history row there; then the staged copy is copied into the
+ * live database with the backup API, whose write to its destination is
+ * one transaction (rollback journal or WAL, seen by other connections
+ * as one commit): the live database is the old one or the restored one
+ * with its row, never in between, and the lock file is untouched.  The
+ * staging copy is removed after, and by the next run that takes the lock
+ * if this one was killed.
+ */
+int sqlite_restore(struct engine_conn *c, const char *path,
+		   int (*stage)(struct engine_conn *staged, void *arg),
+		   void *arg)
 {
 	struct sqlite_conn *s = (struct sqlite_conn *)c;
-	sqlite3 *src;
+	struct sqlite_conn staged = { .base = { .ctx = c->ctx,
+						.eng = &engine_sqlite },
+				      .lock_fd = -1,
+				      .stale = { .id = -1 } };
+	char *tmp_path = staging_path(s);
+	sqlite3 *src, *tmp = NULL;
 	int rc;
 
+	if (s->lock_path && !tmp_path)
+		return err_oom(c->ctx);
 	rc = open_checked(c->ctx, path, true, &src);
-	if (rc)
-		return rc;
-	rc = copy_pages(c->ctx, s->db, src, "restore failed");
-	sqlite3_close(src);
+	if (!rc) {
+		rc = open_staging(c->ctx, tmp_path, &tmp);
+		if (!rc)
+			rc = copy_pages(c->ctx, tmp, src, "restore failed");
+		sqlite3_close(src);
+	}
+	if (!rc && !rollback_mode(tmp))
+		rc = err_set(c->ctx, STRATA_EIO,
+			     "restore failed: cannot prepare the copy: %s",
+			     sqlite3_errmsg(tmp));
+	if (!rc) {
+		sqlite3_extended_result_codes(tmp, 1);
+		staged.db = tmp;
+		staged.path = tmp_path;
+		rc = stage(&staged.base, arg);
+	}
+	if (!rc)
+		rc = copy_pages(c->ctx, s->db, tmp, "restore failed");
+	sqlite3_close(tmp);
+	if (tmp_path)
+		staging_remove(tmp_path);
+	free(tmp_path);
 	return rc;
 }

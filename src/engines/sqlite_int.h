@@ -45,7 +45,13 @@ void sqlite_migration_end(struct engine_conn *c);
 
 /* sqlite_backup.c */
 int sqlite_backup(struct engine_conn *c, const char *path);
-int sqlite_restore(struct engine_conn *c, const char *path);
+int sqlite_restore(struct engine_conn *c, const char *path,
+		   int (*stage)(struct engine_conn *staged, void *arg),
+		   void *arg);
+/* Remove the staging copy a killed restore left (run lock held). */
+void sqlite_staging_clean(struct sqlite_conn *s);
+/* The same when the lock is free (taken and released at once). */
+void sqlite_staging_clean_unlocked(struct sqlite_conn *s);
 int sqlite_inspect(strata *ctx, const char *path, const char *prefix,
 		   bool verify, int64_t *version);
 

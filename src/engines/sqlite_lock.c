@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -111,6 +113,63 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Open (or create) the lock file without letting the folder turn it
+ * against the user: a symlink is refused (O_NOFOLLOW: otherwise writing
+ * the holder line would truncate the link's target), so is anything but
+ * a regular file with one link (a planted hard link, a FIFO).  A new file
+ * gets the database file's permission bits, so the lock of a database
+ * that is private stays private and one shared with a group stays usable
+ * by that group; without a database file yet, 0644 less the umask.
+ */
+static int open_lock_file(struct sqlite_conn *s)
+{
+	strata *ctx = s->base.ctx;
+	mode_t mode = 0644;
+	struct stat st;
+	bool created = true;
+	int fd;
+
+	if (stat(s->path, &st) == 0 && S_ISREG(st.st_mode))
+		mode = st.st_mode & 0666;
+	fd = open(s->lock_path,
+		  O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+			  O_CLOEXEC,
+		  mode);
+	if (fd < 0 && errno == EEXIST) {
+		created = false;
+		fd = open(s->lock_path,
+			  O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	}
+	if (fd < 0 && errno == ELOOP)
+		return err_set(
+			ctx, STRATA_EIO,
+			"refusing lock file '%s': it is a symbolic link (remove it; strata creates its own)",
+			s->lock_path);
+	if (fd < 0)
+		return err_set(ctx, STRATA_EIO,
+			       "cannot open lock file '%s': %s", s->lock_path,
+			       strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		return err_set(
+			ctx, STRATA_EIO,
+			"refusing lock file '%s': it is not a regular file, or is a hard link to another file (remove it; strata creates its own)",
+			s->lock_path);
+	}
+	/*
+	 * The umask must not take from a new file what the database has; an
+	 * older file may not grant more than the database does.  Failing
+	 * (not our file), the lock still works.
+	 */
+	if (created && (st.st_mode & 0777) != mode)
+		(void)fchmod(fd, mode);
+	else if (!created && (st.st_mode & 0777 & ~mode))
+		(void)fchmod(fd, st.st_mode & mode & 0777);
+	s->lock_fd = fd;
+	return STRATA_OK;
+}
+
 int sqlite_lock(struct engine_conn *c, int timeout_s)
 {
 	struct sqlite_conn *s = (struct sqlite_conn *)c;
@@ -121,11 +180,8 @@ int sqlite_lock(struct engine_conn *c, int timeout_s)
 
 	if (!s->lock_path || s->lock_fd >= 0)
 		return STRATA_OK; /* :memory: is private to this process */
-	s->lock_fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (s->lock_fd < 0)
-		return err_set(c->ctx, STRATA_EIO,
-			       "cannot open lock file '%s': %s", s->lock_path,
-			       strerror(errno));
+	if (open_lock_file(s) != STRATA_OK)
+		return STRATA_EIO;
 	while (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			int e = errno;
@@ -151,6 +207,8 @@ int sqlite_lock(struct engine_conn *c, int timeout_s)
 		}
 		sleep_ms(LOCK_POLL_MS);
 	}
+	/* What a killed restore left beside the database goes. */
+	sqlite_staging_clean(s);
 	/* An attempt left here was a runner that died: keep it on record. */
 	line = read_line(s->lock_fd);
 	parse_line(line ? line : "", &s->stale);
@@ -231,7 +289,7 @@ int sqlite_attempt_peek(struct engine_conn *c, const char *prefix,
 		return copy_attempt(c->ctx, &s->stale, a);
 	if (!s->lock_path)
 		return STRATA_OK;
-	fd = open(s->lock_path, O_RDONLY | O_CLOEXEC);
+	fd = open(s->lock_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return STRATA_OK; /* no runner ever ran here */
 	held = flock(fd, LOCK_SH | LOCK_NB) != 0;
