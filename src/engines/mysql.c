@@ -369,13 +369,13 @@ static bool starts_with_word(const char *s, size_t len, const char *word,
 }
 
 /*
- * A COMMIT (or BEGIN, START TRANSACTION, ROLLBACK) in a transactional body
- * would end the migration's transaction behind the runner's back: refuse
- * the body before anything runs.  Only the first words of whole statements
- * count: the splitter keeps a compound statement (a trigger's or a
- * procedure's BEGIN ... END, MariaDB's BEGIN NOT ATOMIC) in one piece, so
- * its inner words never start one.  ROLLBACK TO SAVEPOINT stays inside the
- * transaction; END is no transaction statement in MySQL.
+ * A COMMIT (or BEGIN, START TRANSACTION, ROLLBACK, a lone END) in a
+ * transactional body would end the migration's transaction behind the
+ * runner's back: refuse the body before anything runs.  Only the first
+ * words of whole statements count: the splitter keeps a compound statement
+ * (a trigger's or a procedure's BEGIN ... END, MariaDB's BEGIN NOT ATOMIC)
+ * in one piece, so its inner words never start one.  ROLLBACK TO SAVEPOINT
+ * stays inside the transaction.
  */
 static int refuse_transaction_control(struct my_conn *m, const char *sql,
 				      size_t len, struct exec_info *info)
@@ -396,6 +396,8 @@ static int refuse_transaction_control(struct my_conn *m, const char *sql,
 		else if (starts_with_word(s, st.len, "BEGIN", &a) &&
 			 !starts_with_word(s + a, st.len - a, "NOT", &a))
 			what = "BEGIN";
+		else if (starts_with_word(s, st.len, "END", &a) && a == st.len)
+			what = "END";
 		else if (starts_with_word(s, st.len, "ROLLBACK", &a) &&
 			 !starts_with_word(s + a, st.len - a, "TO", &a))
 			what = "ROLLBACK";

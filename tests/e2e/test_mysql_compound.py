@@ -248,6 +248,7 @@ CREATE PROCEDURE p() BEGIN START TRANSACTION; INSERT INTO a VALUES (1); COMMIT; 
     code, out, err = strata(db, mig, "up")
     assert code == 0, err
     for n, bad in ((2, "BEGIN;\nINSERT INTO a VALUES (2);\nCOMMIT;"),
+                   (5, "CREATE TRIGGER a_bi BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; END;\nEND;"),
                    (3, "INSERT INTO a VALUES (2);\nBEGIN WORK;"),
                    (4, "START TRANSACTION;\nINSERT INTO a VALUES (2);")):
         for f in mig.glob("00[2-9]_*"):
@@ -260,12 +261,12 @@ CREATE PROCEDURE p() BEGIN START TRANSACTION; INSERT INTO a VALUES (1); COMMIT; 
 
 
 def test_unbalanced_body_is_the_servers_error(db, mig):
-    # An END too many after a trigger: the server says what is wrong, at the
-    # line of the stray END, and nothing claims it ends a transaction.
+    # An END IF too many after a trigger: the server says what is wrong, at
+    # the line of the stray END IF, and nothing claims it ends a transaction.
     write(mig, "001_bad.sql", """
 CREATE TABLE a (x INT);
 CREATE TRIGGER a_bi BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; END;
-END;
+END IF;
 """, "DROP TABLE a;")
     code, out, err = strata(db, mig, "up")
     assert code == 1
