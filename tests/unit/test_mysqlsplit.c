@@ -498,6 +498,19 @@ static void test_mysqlsplit_compound_with_delimiter(void **state)
 	      "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN SELECT 1; END",
 	      "CREATE FUNCTION f() RETURNS INT BEGIN RETURN 1; END",
 	      "CALL p()");
+	/* Functions and triggers, mysqldump's ';;' and versioned comments. */
+	SPLIT("DELIMITER ;;\n"
+	      "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 TRIGGER "
+	      "a BEFORE INSERT ON t FOR EACH ROW BEGIN IF NEW.a THEN SET "
+	      "NEW.b = 1; END IF; END */;;\n"
+	      "CREATE FUNCTION f(x INT) RETURNS INT DETERMINISTIC BEGIN "
+	      "RETURN CASE WHEN x THEN 1 ELSE 0 END; END ;;\n"
+	      "DELIMITER ;\n",
+	      "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 TRIGGER "
+	      "a BEFORE INSERT ON t FOR EACH ROW BEGIN IF NEW.a THEN SET "
+	      "NEW.b = 1; END IF; END */",
+	      "CREATE FUNCTION f(x INT) RETURNS INT DETERMINISTIC BEGIN "
+	      "RETURN CASE WHEN x THEN 1 ELSE 0 END; END");
 	/* The client ends the statement at its terminator, blocks or not. */
 	SPLIT("DELIMITER $$\nBEGIN NOT ATOMIC SELECT 1$$ SELECT 2; END$$",
 	      "BEGIN NOT ATOMIC SELECT 1", "SELECT 2; END");
