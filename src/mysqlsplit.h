@@ -29,9 +29,9 @@
  * inside it) can still be written with DELIMITER.
  *
  * As in the mysql client, a DELIMITER terminator is recognised anywhere
- * outside quotes and comments, even inside a word.  Anything left open at the end
- * of the body (a quote, a comment) runs to the end: the rest is one
- * statement, and the server reports what is wrong with it.
+ * outside quotes and comments, even inside a word.  Anything left open at
+ * the end of the body (a quote, a comment, a block) runs to the end: the
+ * rest is one statement, and the server reports what is wrong with it.
  *
  * Pure: no allocation, no global state; the body need not be
  * NUL-terminated and may hold any bytes.
