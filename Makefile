@@ -136,13 +136,17 @@ endif
 e2e: $(BIN)
 	$(WITH_SERVERS) env STRATA_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
-# The splitter's fuzz target (clang's libFuzzer), 60 seconds by default.
+# The splitters' fuzz targets (clang's libFuzzer), 60 seconds each by default.
 FUZZ_TIME ?= 60
+FUZZ_CC = clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
 fuzz:
-	@mkdir -p $(BUILD)/fuzz/corpus
-	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_sqlsplit.c src/sqlsplit.c
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/corpus_mysqlsplit
+	$(FUZZ_CC) -o $(BUILD)/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_sqlsplit.c src/sqlsplit.c
+	$(FUZZ_CC) -o $(BUILD)/fuzz/fuzz_mysqlsplit tests/fuzz/fuzz_mysqlsplit.c src/mysqlsplit.c
 	$(BUILD)/fuzz/fuzz_sqlsplit -max_total_time=$(FUZZ_TIME) -max_len=4096 $(BUILD)/fuzz/corpus tests/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_mysqlsplit -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+		$(BUILD)/fuzz/corpus_mysqlsplit tests/fuzz/corpus_mysqlsplit
 
 # The URL parser and masker (tests/fuzz/fuzz_url.c): the password never
 # shows in the masked text.  'make fuzz' runs it too.

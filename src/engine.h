@@ -43,6 +43,9 @@ typedef int (*row_fn)(void *payload, int ncol, const char *const *vals);
 struct exec_info {
 	long statements_done; /* statements that completed */
 	long err_off;         /* on failure: byte offset into sql, or -1 */
+	/* A note on the body for the user (note[0]: none), about note_off. */
+	long note_off;
+	char note[64];
 };
 
 /* An attempt in progress, as recorded outside its transaction. */

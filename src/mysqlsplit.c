@@ -2,6 +2,7 @@
 #include "mysqlsplit.h"
 
 #include "banned.h"
+#include <stdint.h>
 #include <string.h>
 
 static bool is_space(char c)
@@ -146,6 +147,334 @@ static bool delimiter_line(struct mysqlsplit *it, size_t pos)
 	return true;
 }
 
+/* ---- compound statements ---------------------------------------------- */
+
+/*
+ * With the default ';' in force, a statement that holds a compound body
+ * (CREATE ... TRIGGER/PROCEDURE/FUNCTION/EVENT, ALTER ... EVENT, MariaDB's
+ * BEGIN NOT ATOMIC and top-level IF/CASE/LOOP/WHILE/REPEAT/FOR) ends only
+ * at a ';' outside every block.  The words of such a statement are read one
+ * by one ("lexemes") and the blocks counted: each END closes one block
+ * (END IF, END LOOP, END CASE, END lbl alike), and these open one:
+ *
+ *	BEGIN, CASE               always (a CASE expression ends with END too)
+ *	LOOP, WHILE               always (reserved words: nothing else)
+ *	IF, REPEAT, FOR           where a statement starts (IF(), REPEAT() and
+ *	                          IF EXISTS, FOR EACH ROW, CURSOR FOR are not)
+ *
+ * A word right after '.' or '@', or right before '.', is a name (NEW.end,
+ * @begin); quoted names are never words.
+ */
+
+enum lexeme {
+	LX_NONE, /* the start of the statement */
+	LX_WORD, /* a word that is none of the keywords below */
+	LX_QUOTED,
+	LX_SEMI,
+	LX_COLON,
+	LX_LPAREN,
+	LX_RPAREN,
+	LX_EQ,
+	LX_AT,
+	LX_OTHER,
+	KW_AGGREGATE,
+	KW_ALTER,
+	KW_BEGIN,
+	KW_CASE,
+	KW_CREATE,
+	KW_CURRENT_USER,
+	KW_DATA,
+	KW_DEFINER,
+	KW_DETERMINISTIC,
+	KW_DO,
+	KW_ELSE,
+	KW_END,
+	KW_EVENT,
+	KW_FOR,
+	KW_FUNCTION,
+	KW_IF,
+	KW_INVOKER,
+	KW_LOOP,
+	KW_NOT,
+	KW_OR,
+	KW_PROCEDURE,
+	KW_REPEAT,
+	KW_REPLACE,
+	KW_ROW,
+	KW_SECURITY,
+	KW_SQL,
+	KW_THEN,
+	KW_TRIGGER,
+	KW_WHILE,
+};
+
+static const struct {
+	const char *word;
+	enum lexeme lx;
+} keywords[] = {
+	{ "aggregate", KW_AGGREGATE },
+	{ "alter", KW_ALTER },
+	{ "begin", KW_BEGIN },
+	{ "case", KW_CASE },
+	{ "create", KW_CREATE },
+	{ "current_user", KW_CURRENT_USER },
+	{ "data", KW_DATA },
+	{ "definer", KW_DEFINER },
+	{ "deterministic", KW_DETERMINISTIC },
+	{ "do", KW_DO },
+	{ "else", KW_ELSE },
+	{ "end", KW_END },
+	{ "event", KW_EVENT },
+	{ "for", KW_FOR },
+	{ "function", KW_FUNCTION },
+	{ "if", KW_IF },
+	{ "invoker", KW_INVOKER },
+	{ "loop", KW_LOOP },
+	{ "not", KW_NOT },
+	{ "or", KW_OR },
+	{ "procedure", KW_PROCEDURE },
+	{ "repeat", KW_REPEAT },
+	{ "replace", KW_REPLACE },
+	{ "row", KW_ROW },
+	{ "security", KW_SECURITY },
+	{ "sql", KW_SQL },
+	{ "then", KW_THEN },
+	{ "trigger", KW_TRIGGER },
+	{ "while", KW_WHILE },
+};
+
+enum cstate {
+	CS_START,   /* nothing read yet */
+	CS_HEADER,  /* CREATE/ALTER, before the kind of object */
+	CS_BEGIN,   /* BEGIN: NOT ATOMIC follows, or it is a transaction's */
+	CS_LABEL,   /* a word: a label if ':' follows */
+	CS_LABELED, /* label ':' */
+	CS_PLAIN,   /* an ordinary statement: the next ';' ends it */
+	CS_BODY,    /* a compound statement: count its blocks */
+};
+
+struct compound {
+	enum cstate state;
+	enum lexeme prev;
+	size_t depth;   /* blocks open */
+	uint64_t exprs; /* bit d set: block d + 1 is a CASE expression */
+	bool after_eq;  /* header: the last lexeme was '=' or '@' */
+	bool versioned; /* inside a versioned comment's code */
+};
+
+static bool is_word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80;
+}
+
+static enum lexeme keyword(const char *w, size_t n)
+{
+	char low[16];
+
+	if (n >= sizeof(low))
+		return LX_WORD;
+	for (size_t i = 0; i < n; i++) {
+		char c = w[i];
+
+		low[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	low[n] = '\0';
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (!strcmp(low, keywords[i].word))
+			return keywords[i].lx;
+	return LX_WORD;
+}
+
+static bool top_is_expr(const struct compound *c)
+{
+	return c->depth > 0 && c->depth <= 64 &&
+	       ((c->exprs >> (c->depth - 1)) & 1u);
+}
+
+static void push(struct compound *c, bool expr)
+{
+	if (c->depth < 64) {
+		if (expr)
+			c->exprs |= (uint64_t)1 << c->depth;
+		else
+			c->exprs &= ~((uint64_t)1 << c->depth);
+	}
+	c->depth++;
+}
+
+/*
+ * Does a statement start here (after c->prev)?  'wide' adds what can stand
+ * before a routine's body when it is not a BEGIN block: the parameter
+ * list's ')', a COMMENT '...', a characteristic.
+ */
+static bool at_statement(const struct compound *c, bool wide)
+{
+	if (top_is_expr(c))
+		return false; /* WHEN/THEN/ELSE of a CASE expression */
+	switch (c->prev) {
+	case LX_NONE:
+	case LX_SEMI:
+	case LX_COLON:
+	case KW_BEGIN:
+	case KW_THEN:
+	case KW_ELSE:
+	case KW_DO:
+	case KW_LOOP:
+	case KW_REPEAT:
+	case KW_ROW: return true;
+	case LX_RPAREN:
+	case LX_QUOTED:
+	case KW_DETERMINISTIC:
+	case KW_SQL:
+	case KW_DATA:
+	case KW_DEFINER:
+	case KW_INVOKER: return wide && c->depth == 0;
+	default: return false;
+	}
+}
+
+/* One lexeme of a compound statement's body. */
+static void body_lexeme(struct compound *c, enum lexeme lx)
+{
+	if (c->prev == KW_END && lx != KW_END)
+		return; /* END IF, END LOOP, END CASE, END lbl: one END */
+	switch (lx) {
+	case KW_BEGIN:
+	case KW_LOOP:
+	case KW_WHILE: push(c, false); break;
+	case KW_CASE: push(c, !at_statement(c, true)); break;
+	case KW_IF:
+	case KW_REPEAT:
+		if (at_statement(c, true))
+			push(c, false);
+		break;
+	case KW_FOR:
+		if (at_statement(c, false))
+			push(c, false);
+		break;
+	case KW_END:
+		if (c->depth)
+			c->depth--;
+		break;
+	default: break;
+	}
+}
+
+static bool is_word_lexeme(enum lexeme lx)
+{
+	return lx == LX_WORD || lx >= KW_AGGREGATE;
+}
+
+static void feed(struct compound *c, enum lexeme lx)
+{
+	switch (c->state) {
+	case CS_START:
+		if (lx == KW_CREATE || lx == KW_ALTER)
+			c->state = CS_HEADER;
+		else if (lx == KW_BEGIN)
+			c->state = CS_BEGIN;
+		else if (lx == KW_IF || lx == KW_CASE || lx == KW_LOOP ||
+			 lx == KW_WHILE || lx == KW_REPEAT || lx == KW_FOR) {
+			c->state = CS_BODY;
+			body_lexeme(c, lx);
+		} else if (is_word_lexeme(lx))
+			c->state = CS_LABEL;
+		else
+			c->state = CS_PLAIN;
+		break;
+	case CS_BEGIN:
+		if (lx == KW_NOT) {
+			c->state = CS_BODY;
+			push(c, false);
+		} else {
+			c->state = CS_PLAIN; /* BEGIN [WORK]: a transaction's */
+		}
+		break;
+	case CS_LABEL: c->state = lx == LX_COLON ? CS_LABELED : CS_PLAIN; break;
+	case CS_LABELED:
+		if (lx == KW_BEGIN || lx == KW_LOOP || lx == KW_WHILE ||
+		    lx == KW_REPEAT || lx == KW_FOR) {
+			c->state = CS_BODY;
+			push(c, false);
+		} else {
+			c->state = CS_PLAIN;
+		}
+		break;
+	case CS_HEADER:
+		if (lx == KW_TRIGGER || lx == KW_PROCEDURE ||
+		    lx == KW_FUNCTION || lx == KW_EVENT)
+			c->state = CS_BODY;
+		else if (!c->after_eq && lx != KW_OR && lx != KW_REPLACE &&
+			 lx != KW_AGGREGATE && lx != KW_DEFINER &&
+			 lx != KW_SQL && lx != KW_SECURITY &&
+			 lx != KW_INVOKER && lx != KW_CURRENT_USER &&
+			 lx != LX_EQ && lx != LX_AT && lx != LX_LPAREN &&
+			 lx != LX_RPAREN && lx != LX_QUOTED)
+			c->state = CS_PLAIN; /* a table, a view, an index... */
+		c->after_eq = lx == LX_EQ || lx == LX_AT;
+		break;
+	case CS_BODY: body_lexeme(c, lx); break;
+	case CS_PLAIN: break;
+	}
+	c->prev = lx;
+}
+
+/*
+ * Read the lexeme at sql[i] (a token of kind 'kind' ending at *end) into
+ * c; *end may move on (a whole word, a versioned comment's opening and its
+ * version number).
+ */
+static void read_lexeme(struct compound *c, const char *s, size_t len, size_t i,
+			int kind, size_t *end)
+{
+	unsigned char b = (unsigned char)s[i];
+	enum lexeme lx;
+
+	if (kind == MYSQLSPLIT_QUOTED) {
+		feed(c, LX_QUOTED);
+		return;
+	}
+	if (*end - i > 1) { /* a versioned comment opens: its code counts */
+		size_t j = *end;
+
+		while (j < len && s[j] >= '0' && s[j] <= '9')
+			j++;
+		*end = j;
+		c->versioned = true;
+		return;
+	}
+	if (c->versioned && b == '*' && i + 1 < len && s[i + 1] == '/') {
+		*end = i + 2;
+		c->versioned = false;
+		return;
+	}
+	if (is_word_byte(b)) {
+		size_t j = i + 1;
+
+		while (j < len && is_word_byte((unsigned char)s[j]))
+			j++;
+		*end = j;
+		if ((i > 0 && (s[i - 1] == '.' || s[i - 1] == '@')) ||
+		    (j < len && s[j] == '.'))
+			lx = LX_WORD;
+		else
+			lx = keyword(s + i, j - i);
+		feed(c, lx);
+		return;
+	}
+	switch (b) {
+	case ';': lx = LX_SEMI; break;
+	case ':': lx = LX_COLON; break;
+	case '(': lx = LX_LPAREN; break;
+	case ')': lx = LX_RPAREN; break;
+	case '=': lx = LX_EQ; break;
+	case '@': lx = LX_AT; break;
+	default: lx = LX_OTHER;
+	}
+	feed(c, lx);
+}
+
 bool mysqlsplit_next(struct mysqlsplit *it, struct mysqlsplit_stmt *out)
 {
 	const char *s = it->sql;
@@ -154,6 +483,7 @@ bool mysqlsplit_next(struct mysqlsplit *it, struct mysqlsplit_stmt *out)
 	for (;;) {
 		size_t i = it->pos, end, start, last = 0;
 		bool any = false;
+		struct compound c = { 0 };
 		int kind;
 
 		/* Skip what stands between statements. */
@@ -175,10 +505,17 @@ bool mysqlsplit_next(struct mysqlsplit *it, struct mysqlsplit_stmt *out)
 		if (delimiter_line(it, i))
 			continue;
 		start = i;
-		while (i < len && !delim_at(it, i)) {
+		/* A DELIMITER of one's own: the client looks for it alone. */
+		c.state = it->delim_len ? CS_PLAIN : CS_START;
+		while (i < len) {
+			if (delim_at(it, i) &&
+			    (c.state != CS_BODY || c.depth == 0))
+				break;
 			kind = mysqlsplit_token(s, len, i, &end);
 			if (kind != MYSQLSPLIT_SPACE &&
 			    kind != MYSQLSPLIT_COMMENT) {
+				if (c.state != CS_PLAIN)
+					read_lexeme(&c, s, len, i, kind, &end);
 				last = end;
 				any = true;
 			}

@@ -18,10 +18,20 @@
  *	CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN ...; END$$
  *	DELIMITER ;
  *
- * As in the mysql client, the terminator is recognised anywhere outside
- * quotes and comments, even inside a word.  Anything left open at the end
- * of the body (a quote, a comment) runs to the end: the rest is one
- * statement, and the server reports what is wrong with it.
+ * Without DELIMITER (the default ';' in force) the same bodies are kept
+ * whole too: a statement that holds a compound body (CREATE [OR REPLACE]
+ * [DEFINER=...] TRIGGER/PROCEDURE/FUNCTION/EVENT, ALTER EVENT, MariaDB's
+ * BEGIN NOT ATOMIC and top-level IF/CASE/LOOP/WHILE/REPEAT/FOR, labels
+ * allowed) ends at the first ';' outside its BEGIN ... END, IF ... END IF,
+ * LOOP, WHILE, REPEAT, CASE and FOR blocks.  A plain BEGIN; BEGIN WORK or
+ * START TRANSACTION stays a statement of its own.  The rules are in
+ * mysqlsplit.c; a body they misjudge (BEGIN or END used as a bare name
+ * inside it) can still be written with DELIMITER.
+ *
+ * As in the mysql client, a DELIMITER terminator is recognised anywhere
+ * outside quotes and comments, even inside a word.  Anything left open at
+ * the end of the body (a quote, a comment, a block) runs to the end: the
+ * rest is one statement, and the server reports what is wrong with it.
  *
  * Pure: no allocation, no global state; the body need not be
  * NUL-terminated and may hold any bytes.

@@ -244,7 +244,7 @@ static int run_job(struct run *r, const struct job *j)
 	struct session *s = &r->s;
 	const struct engine *e = s->e;
 	struct engine_conn *c = s->c;
-	struct exec_info info = { 0, -1 };
+	struct exec_info info = { 0, -1, 0, "" };
 	bool txn = !(j->flags & STRATA_NO_TRANSACTION);
 	bool exec_failed = false;
 	char started[ISO_TIME_LEN];
@@ -302,6 +302,11 @@ static int run_job(struct run *r, const struct job *j)
 			e->rollback(c);
 	}
 	ms = util_ms() - t0;
+	if (info.note[0]) /* one per migration, from the engine */
+		log_msg(s->ctx, STRATA_LOG_NOTE, "%s:%d: %s", j->where,
+			migration_line_at(j->sql, j->len, j->first_line,
+					  info.note_off),
+			info.note);
 	if (rc) {
 		if (exec_failed)
 			err_prefix(s->ctx, "%s:%d: ", j->where,

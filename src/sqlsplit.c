@@ -266,3 +266,45 @@ size_t sqlsplit_index_at(const char *sql, size_t len, size_t off,
 	}
 	return n ? n - 1 : 0;
 }
+
+/* Only spaces and tabs stand between the line's start and byte i. */
+static bool starts_line(const char *s, size_t i)
+{
+	while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t'))
+		i--;
+	return i == 0 || s[i - 1] == '\n' || s[i - 1] == '\r';
+}
+
+bool sqlsplit_meta_next(const char *sql, size_t len, size_t *pos,
+			struct sqlsplit_stmt *out, size_t *name_off,
+			size_t *name_len)
+{
+	size_t i = *pos, end;
+
+	while (i < len) {
+		int kind = sqlsplit_token(sql, len, i, &end);
+		size_t j;
+
+		if (kind != SQLSPLIT_OTHER || sql[i] != '\\' ||
+		    !starts_line(sql, i)) {
+			i = end;
+			continue;
+		}
+		for (j = i + 1; j < len && !is_space((unsigned char)sql[j]) &&
+				sql[j] != '\\';
+		     j++)
+			;
+		*name_off = i + 1;
+		*name_len = j - (i + 1);
+		while (j < len && sql[j] != '\n')
+			j++;
+		if (j - 1 > i && sql[j - 1] == '\r')
+			j--; /* CRLF: the line ends before its CR */
+		out->off = i;
+		out->len = j - i;
+		*pos = j;
+		return true;
+	}
+	*pos = len;
+	return false;
+}

@@ -51,6 +51,21 @@ size_t sqlsplit_count(const char *sql, size_t len);
 size_t sqlsplit_index_at(const char *sql, size_t len, size_t off,
 			 struct sqlsplit_stmt *out);
 
+/*
+ * psql meta-commands (\connect, \copy, pg_dump's \restrict ...): a line
+ * whose first byte other than a space or a tab is a backslash outside
+ * quotes, comments and dollar quotes.  PostgreSQL has no backslash in its
+ * syntax, so such a line is never SQL.  The next one at or after *pos
+ * (which must be 0 or where the previous call left it): its span, from the
+ * backslash to the end of its line (the newline left out), into *out, the
+ * command's name (the bytes after the backslash up to a blank or another
+ * backslash, possibly none) into *name_off and *name_len; *pos is moved
+ * past it.  Returns false when there is none.
+ */
+bool sqlsplit_meta_next(const char *sql, size_t len, size_t *pos,
+			struct sqlsplit_stmt *out, size_t *name_off,
+			size_t *name_len);
+
 /* Kinds of tokens, for callers that scan SQL themselves. */
 enum sqlsplit_kind {
 	SQLSPLIT_SPACE = 1,   /* white space */

@@ -378,10 +378,12 @@ static bool starts_with_word(const char *s, size_t len, const char *word,
 
 /*
  * A COMMIT (or BEGIN, START TRANSACTION, ROLLBACK, a lone END) in a
- * transactional body would end the migration's transaction behind the runner's
- * back: refuse the body before anything runs.  ROLLBACK TO SAVEPOINT stays
- * inside it; MariaDB's BEGIN NOT ATOMIC is a compound statement, not a
- * transaction.
+ * transactional body would end the migration's transaction behind the
+ * runner's back: refuse the body before anything runs.  Only the first
+ * words of whole statements count: the splitter keeps a compound statement
+ * (a trigger's or a procedure's BEGIN ... END, MariaDB's BEGIN NOT ATOMIC)
+ * in one piece, so its inner words never start one.  ROLLBACK TO SAVEPOINT
+ * stays inside the transaction.
  */
 static int refuse_transaction_control(struct my_conn *m, const char *sql,
 				      size_t len, struct exec_info *info)

@@ -702,18 +702,78 @@ static int refuse_transaction_control(struct pg_conn *p, const char *sql,
 	return STRATA_OK;
 }
 
+static bool meta_is(const char *name, size_t n, const char *word)
+{
+	return strlen(word) == n && !memcmp(name, word, n);
+}
+
+/*
+ * psql meta-command lines are not SQL.  pg_dump (since 17.6, 16.10...)
+ * writes \restrict KEY first and \unrestrict KEY last, which only guard
+ * psql itself: into *copy goes the body with those lines blanked (same
+ * length, so offsets hold), with a note; *copy stays NULL when there are
+ * none.  Any other meta-command is refused before anything runs.
+ */
+static int skip_meta_commands(struct pg_conn *p, const char *sql, size_t len,
+			      struct exec_info *info, char **copy)
+{
+	struct sqlsplit_stmt line;
+	size_t pos = 0, name, n;
+
+	*copy = NULL;
+	while (sqlsplit_meta_next(sql, len, &pos, &line, &name, &n)) {
+		const char *cmd = sql + name;
+
+		if (!meta_is(cmd, n, "restrict") &&
+		    !meta_is(cmd, n, "unrestrict")) {
+			free(*copy);
+			*copy = NULL;
+			info->err_off = (long)line.off;
+			return err_set(
+				p->base.ctx, STRATA_EINVAL,
+				"psql meta-command \\%.*s is not SQL: strata sends the body to the server, which knows no backslash commands; remove the line (only pg_dump's \\restrict and \\unrestrict lines are skipped)",
+				(int)(n > 32 ? 32 : n), cmd);
+		}
+		if (!*copy) {
+			*copy = malloc(len + 1);
+			if (!*copy)
+				return err_oom(p->base.ctx);
+			memcpy(*copy, sql, len);
+			(*copy)[len] = '\0';
+			info->note_off = (long)line.off;
+			snprintf(info->note, sizeof(info->note),
+				 "skipped the psql meta-command \\%.*s", (int)n,
+				 cmd);
+		}
+		memset(*copy + line.off, ' ', line.len);
+	}
+	return STRATA_OK;
+}
+
 static int pg_exec(struct engine_conn *c, const char *sql, size_t len,
 		   unsigned flags, struct exec_info *info)
 {
 	struct pg_conn *p = (struct pg_conn *)c;
+	char *copy = NULL;
 	int rc;
 
 	info->statements_done = 0;
 	info->err_off = -1;
-	if (flags & STRATA_NO_TRANSACTION)
-		return exec_each(p, sql, len, info);
-	rc = refuse_transaction_control(p, sql, len, info);
-	return rc ? rc : exec_whole(p, sql, len, info);
+	info->note[0] = '\0';
+	rc = skip_meta_commands(p, sql, len, info, &copy);
+	if (rc)
+		return rc;
+	if (copy)
+		sql = copy;
+	if (flags & STRATA_NO_TRANSACTION) {
+		rc = exec_each(p, sql, len, info);
+	} else {
+		rc = refuse_transaction_control(p, sql, len, info);
+		if (!rc)
+			rc = exec_whole(p, sql, len, info);
+	}
+	free(copy);
+	return rc;
 }
 
 static int pg_begin(struct engine_conn *c)

@@ -2,11 +2,14 @@
  * fuzz_sqlsplit.c - libFuzzer target for the statement splitter.  For any
  * bytes it checks that the statements come in order, lie inside the body,
  * do not overlap, are not empty, that what lies between them holds no
- * statement (only white space, comments and semicolons), and that a
- * statement split on its own is exactly itself.  See README.md.
+ * statement (only white space, comments and semicolons), that a
+ * statement split on its own is exactly itself, and that psql
+ * meta-command lines come in order, each one line from its backslash.
+ * See README.md.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sqlsplit.h"
 
@@ -70,6 +73,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (sqlsplit_count(sql, size) != n)
 		abort();
+	/* psql meta-command lines: in order, each a backslash's own line. */
+	for (size_t pos = 0, last = 0, name, nlen;
+	     sqlsplit_meta_next(sql, size, &pos, &at, &name, &nlen);
+	     last = pos) {
+		if (at.off < last || at.len == 0 || at.off + at.len > size ||
+		    sql[at.off] != '\\' || name != at.off + 1 ||
+		    name + nlen > at.off + at.len || pos < at.off + at.len ||
+		    pos > size || memchr(sql + at.off, '\n', at.len))
+			abort();
+	}
 	for (size_t i = 0; i < size;) {
 		size_t end;
 		int kind = sqlsplit_token(sql, size, i, &end);

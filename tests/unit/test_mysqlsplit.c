@@ -215,6 +215,307 @@ static void test_mysqlsplit_tokens(void **state)
 	assert_int_equal(marks, 2);
 }
 
+/* Triggers and routines without DELIMITER: the inner ';' do not split. */
+static void test_mysqlsplit_compound_no_delimiter(void **state)
+{
+	(void)state;
+	SPLIT("CREATE TABLE t (n INT);\n"
+	      "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW\n"
+	      "BEGIN\n"
+	      "  SET NEW.n = NEW.n + 1;\n"
+	      "  SET NEW.n = NEW.n * 2;\n"
+	      "END;\n"
+	      "INSERT INTO t VALUES (1);\n",
+	      "CREATE TABLE t (n INT)",
+	      "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW\n"
+	      "BEGIN\n"
+	      "  SET NEW.n = NEW.n + 1;\n"
+	      "  SET NEW.n = NEW.n * 2;\n"
+	      "END",
+	      "INSERT INTO t VALUES (1)");
+	SPLIT("CREATE PROCEDURE p(IN a INT) BEGIN SELECT a; SELECT 2; END; "
+	      "CALL p(1);",
+	      "CREATE PROCEDURE p(IN a INT) BEGIN SELECT a; SELECT 2; END",
+	      "CALL p(1)");
+	SPLIT("create function f(x int) returns int deterministic\n"
+	      "begin declare y int default 0; set y = x * 2; return y; end;\n"
+	      "select f(2);",
+	      "create function f(x int) returns int deterministic\n"
+	      "begin declare y int default 0; set y = x * 2; return y; end",
+	      "select f(2)");
+	SPLIT("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; "
+	      "INSERT INTO t VALUES (1); END; SELECT 1",
+	      "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN DELETE FROM t; "
+	      "INSERT INTO t VALUES (1); END",
+	      "SELECT 1");
+	SPLIT("ALTER EVENT e DO BEGIN SELECT 1; SELECT 2; END; SELECT 3",
+	      "ALTER EVENT e DO BEGIN SELECT 1; SELECT 2; END", "SELECT 3");
+	/* A routine without a block body is one statement as it always was. */
+	SPLIT("CREATE PROCEDURE p() SELECT 1; CALL p()",
+	      "CREATE PROCEDURE p() SELECT 1", "CALL p()");
+	SPLIT("CREATE FUNCTION f() RETURNS INT RETURN 1; SELECT f()",
+	      "CREATE FUNCTION f() RETURNS INT RETURN 1", "SELECT f()");
+}
+
+/* DEFINER, OR REPLACE, SQL SECURITY, versioned comments in the header. */
+static void test_mysqlsplit_compound_headers(void **state)
+{
+	(void)state;
+	SPLIT("CREATE DEFINER=`root`@`localhost` TRIGGER a AFTER INSERT ON t "
+	      "FOR EACH ROW BEGIN SET @n = 1; SET @m = 2; END; SELECT 1",
+	      "CREATE DEFINER=`root`@`localhost` TRIGGER a AFTER INSERT ON t "
+	      "FOR EACH ROW BEGIN SET @n = 1; SET @m = 2; END",
+	      "SELECT 1");
+	SPLIT("CREATE DEFINER = 'app'@'%' PROCEDURE p() BEGIN SELECT 1; END;"
+	      "SELECT 2",
+	      "CREATE DEFINER = 'app'@'%' PROCEDURE p() BEGIN SELECT 1; END",
+	      "SELECT 2");
+	SPLIT("CREATE DEFINER=root@localhost PROCEDURE p() BEGIN SELECT 1; END;"
+	      "SELECT 2",
+	      "CREATE DEFINER=root@localhost PROCEDURE p() BEGIN SELECT 1; END",
+	      "SELECT 2");
+	SPLIT("CREATE DEFINER=CURRENT_USER() SQL SECURITY INVOKER FUNCTION f() "
+	      "RETURNS INT BEGIN RETURN 1; END; SELECT 2",
+	      "CREATE DEFINER=CURRENT_USER() SQL SECURITY INVOKER FUNCTION f() "
+	      "RETURNS INT BEGIN RETURN 1; END",
+	      "SELECT 2");
+	SPLIT("CREATE OR REPLACE TRIGGER IF NOT EXISTS a BEFORE UPDATE ON t "
+	      "FOR EACH ROW BEGIN SET NEW.a = 1; END; SELECT 2",
+	      "CREATE OR REPLACE TRIGGER IF NOT EXISTS a BEFORE UPDATE ON t "
+	      "FOR EACH ROW BEGIN SET NEW.a = 1; END",
+	      "SELECT 2");
+	SPLIT("CREATE OR REPLACE AGGREGATE FUNCTION f(x INT) RETURNS INT "
+	      "BEGIN DECLARE CONTINUE HANDLER FOR NOT FOUND RETURN 0; "
+	      "LOOP FETCH GROUP NEXT ROW; END LOOP; END; SELECT 2",
+	      "CREATE OR REPLACE AGGREGATE FUNCTION f(x INT) RETURNS INT "
+	      "BEGIN DECLARE CONTINUE HANDLER FOR NOT FOUND RETURN 0; "
+	      "LOOP FETCH GROUP NEXT ROW; END LOOP; END",
+	      "SELECT 2");
+	/* As mysqldump writes it, but without its DELIMITER lines. */
+	SPLIT("/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 "
+	      "TRIGGER a BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; "
+	      "SET NEW.b = 2; END */; SELECT 1",
+	      "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 "
+	      "TRIGGER a BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; "
+	      "SET NEW.b = 2; END */",
+	      "SELECT 1");
+	/* Other CREATE statements are plain, a column named begin or not. */
+	SPLIT("CREATE TABLE event (begin INT, end INT); SELECT 1",
+	      "CREATE TABLE event (begin INT, end INT)", "SELECT 1");
+	SPLIT("CREATE DEFINER=root@localhost VIEW v AS SELECT 1; SELECT 2",
+	      "CREATE DEFINER=root@localhost VIEW v AS SELECT 1", "SELECT 2");
+	SPLIT("CREATE INDEX i ON t (a); DROP TRIGGER IF EXISTS a; SELECT 1",
+	      "CREATE INDEX i ON t (a)", "DROP TRIGGER IF EXISTS a",
+	      "SELECT 1");
+}
+
+/* IF, LOOP, WHILE, REPEAT, CASE, FOR and their END words nest. */
+static void test_mysqlsplit_compound_nesting(void **state)
+{
+	(void)state;
+	SPLIT("CREATE PROCEDURE p(n INT)\n"
+	      "BEGIN\n"
+	      "  DECLARE i INT DEFAULT 0;\n"
+	      "  IF n > 0 THEN SET i = 1; ELSEIF n < 0 THEN SET i = 2;\n"
+	      "  ELSE IF n = 0 THEN SET i = 3; END IF; END IF;\n"
+	      "  l1: LOOP SET i = i + 1; IF i > 5 THEN LEAVE l1; END IF;\n"
+	      "  END LOOP l1;\n"
+	      "  WHILE i > 0 DO SET i = i - 1; END WHILE;\n"
+	      "  REPEAT SET i = i + 1; UNTIL i > 3 END REPEAT;\n"
+	      "  CASE i WHEN 4 THEN SELECT 4; ELSE BEGIN SELECT 0; END; "
+	      "END CASE;\n"
+	      "  inner_blk: BEGIN SELECT 1; END inner_blk;\n"
+	      "END;\n"
+	      "CALL p(1);",
+	      "CREATE PROCEDURE p(n INT)\n"
+	      "BEGIN\n"
+	      "  DECLARE i INT DEFAULT 0;\n"
+	      "  IF n > 0 THEN SET i = 1; ELSEIF n < 0 THEN SET i = 2;\n"
+	      "  ELSE IF n = 0 THEN SET i = 3; END IF; END IF;\n"
+	      "  l1: LOOP SET i = i + 1; IF i > 5 THEN LEAVE l1; END IF;\n"
+	      "  END LOOP l1;\n"
+	      "  WHILE i > 0 DO SET i = i - 1; END WHILE;\n"
+	      "  REPEAT SET i = i + 1; UNTIL i > 3 END REPEAT;\n"
+	      "  CASE i WHEN 4 THEN SELECT 4; ELSE BEGIN SELECT 0; END; "
+	      "END CASE;\n"
+	      "  inner_blk: BEGIN SELECT 1; END inner_blk;\n"
+	      "END",
+	      "CALL p(1)");
+	/* A labelled body, and labelled loops. */
+	SPLIT("CREATE PROCEDURE p() body: BEGIN w: WHILE 1 DO LEAVE w; "
+	      "END WHILE w; r: REPEAT SELECT 1; UNTIL 1 END REPEAT r; "
+	      "END body; SELECT 2",
+	      "CREATE PROCEDURE p() body: BEGIN w: WHILE 1 DO LEAVE w; "
+	      "END WHILE w; r: REPEAT SELECT 1; UNTIL 1 END REPEAT r; "
+	      "END body",
+	      "SELECT 2");
+	/* MariaDB's FOR loop; FOR elsewhere opens nothing. */
+	SPLIT("CREATE PROCEDURE p() BEGIN DECLARE c CURSOR FOR SELECT 1; "
+	      "FOR i IN 1..3 DO SELECT i; END FOR; "
+	      "SELECT * FROM t FOR UPDATE; END; SELECT 2",
+	      "CREATE PROCEDURE p() BEGIN DECLARE c CURSOR FOR SELECT 1; "
+	      "FOR i IN 1..3 DO SELECT i; END FOR; "
+	      "SELECT * FROM t FOR UPDATE; END",
+	      "SELECT 2");
+	/* A body that is one IF, or one LOOP, without BEGIN. */
+	SPLIT("CREATE TRIGGER a BEFORE INSERT ON t FOR EACH ROW IF NEW.a < 0 "
+	      "THEN SET NEW.a = 0; END IF; SELECT 1",
+	      "CREATE TRIGGER a BEFORE INSERT ON t FOR EACH ROW IF NEW.a < 0 "
+	      "THEN SET NEW.a = 0; END IF",
+	      "SELECT 1");
+	SPLIT("CREATE TRIGGER a BEFORE INSERT ON `t` FOR EACH ROW IF (NEW.a) "
+	      "THEN SET NEW.a = 0; END IF; SELECT 1",
+	      "CREATE TRIGGER a BEFORE INSERT ON `t` FOR EACH ROW IF (NEW.a) "
+	      "THEN SET NEW.a = 0; END IF",
+	      "SELECT 1");
+	SPLIT("CREATE PROCEDURE p() COMMENT 'x' WHILE 0 DO SELECT 1; "
+	      "END WHILE; SELECT 2",
+	      "CREATE PROCEDURE p() COMMENT 'x' WHILE 0 DO SELECT 1; END WHILE",
+	      "SELECT 2");
+	SPLIT("CREATE EVENT e ON SCHEDULE AT NOW() DO IF 1 THEN SELECT 1; "
+	      "END IF; SELECT 2",
+	      "CREATE EVENT e ON SCHEDULE AT NOW() DO IF 1 THEN SELECT 1; "
+	      "END IF",
+	      "SELECT 2");
+}
+
+/* CASE expressions end with END, CASE statements with END CASE. */
+static void test_mysqlsplit_compound_case(void **state)
+{
+	(void)state;
+	SPLIT("CREATE FUNCTION f(x INT) RETURNS INT BEGIN "
+	      "DECLARE y INT DEFAULT CASE WHEN x > 0 THEN 1 ELSE 0 END; "
+	      "SET y = CASE WHEN x THEN CASE WHEN y THEN 1 END END; "
+	      "SET y = CASE WHEN x THEN IF(y, 1, 2) ELSE IF(y, 3, 4) END; "
+	      "CASE WHEN y = 1 THEN IF y THEN SET y = 2; END IF; "
+	      "ELSE SET y = 3; END CASE; "
+	      "RETURN CASE y WHEN 1 THEN 10 END; END; SELECT f(1)",
+	      "CREATE FUNCTION f(x INT) RETURNS INT BEGIN "
+	      "DECLARE y INT DEFAULT CASE WHEN x > 0 THEN 1 ELSE 0 END; "
+	      "SET y = CASE WHEN x THEN CASE WHEN y THEN 1 END END; "
+	      "SET y = CASE WHEN x THEN IF(y, 1, 2) ELSE IF(y, 3, 4) END; "
+	      "CASE WHEN y = 1 THEN IF y THEN SET y = 2; END IF; "
+	      "ELSE SET y = 3; END CASE; "
+	      "RETURN CASE y WHEN 1 THEN 10 END; END",
+	      "SELECT f(1)");
+	/* A body that is one CASE expression. */
+	SPLIT("CREATE FUNCTION f(x INT) RETURNS INT RETURN CASE x WHEN 1 "
+	      "THEN 2 END; SELECT 1",
+	      "CREATE FUNCTION f(x INT) RETURNS INT RETURN CASE x WHEN 1 "
+	      "THEN 2 END",
+	      "SELECT 1");
+	/* Plain statements with CASE ... END split as always. */
+	SPLIT("SELECT CASE WHEN 1 THEN 2 END; SELECT 3",
+	      "SELECT CASE WHEN 1 THEN 2 END", "SELECT 3");
+}
+
+/* IF(), REPEAT(), IF EXISTS inside a body open nothing. */
+static void test_mysqlsplit_compound_not_blocks(void **state)
+{
+	(void)state;
+	SPLIT("CREATE PROCEDURE p() BEGIN SET @a = IF(1, 2, 3); "
+	      "SELECT REPEAT('x', 3), IF (1, 2, 3); "
+	      "DROP TABLE IF EXISTS t; CREATE TABLE IF NOT EXISTS t (a INT); "
+	      "IF EXISTS (SELECT 1) THEN SELECT 1; END IF; "
+	      "IF NOT EXISTS (SELECT 1) THEN SELECT 2; END IF; END; SELECT 9",
+	      "CREATE PROCEDURE p() BEGIN SET @a = IF(1, 2, 3); "
+	      "SELECT REPEAT('x', 3), IF (1, 2, 3); "
+	      "DROP TABLE IF EXISTS t; CREATE TABLE IF NOT EXISTS t (a INT); "
+	      "IF EXISTS (SELECT 1) THEN SELECT 1; END IF; "
+	      "IF NOT EXISTS (SELECT 1) THEN SELECT 2; END IF; END",
+	      "SELECT 9");
+	/* END and BEGIN as names: quoted, qualified, user variables. */
+	SPLIT("CREATE TRIGGER a BEFORE INSERT ON t FOR EACH ROW BEGIN "
+	      "SET NEW.`end` = NEW.begin; SET @end = OLD.end; "
+	      "SET @begin = t.end; END; SELECT 1",
+	      "CREATE TRIGGER a BEFORE INSERT ON t FOR EACH ROW BEGIN "
+	      "SET NEW.`end` = NEW.begin; SET @end = OLD.end; "
+	      "SET @begin = t.end; END",
+	      "SELECT 1");
+	/* Strings and comments holding BEGIN and END count for nothing. */
+	SPLIT("CREATE PROCEDURE p() BEGIN SELECT 'END; BEGIN'; "
+	      "-- END;\n SELECT \"BEGIN\"; /* END; */ # END;\n"
+	      "SELECT `end`; END; SELECT 2",
+	      "CREATE PROCEDURE p() BEGIN SELECT 'END; BEGIN'; "
+	      "-- END;\n SELECT \"BEGIN\"; /* END; */ # END;\n"
+	      "SELECT `end`; END",
+	      "SELECT 2");
+	SPLIT("SELECT 'CREATE PROCEDURE p() BEGIN'; SELECT 2",
+	      "SELECT 'CREATE PROCEDURE p() BEGIN'", "SELECT 2");
+	/* ENDS is not END. */
+	SPLIT("CREATE EVENT e ON SCHEDULE EVERY 1 HOUR ENDS NOW() DO BEGIN "
+	      "SELECT 1; END; SELECT 2",
+	      "CREATE EVENT e ON SCHEDULE EVERY 1 HOUR ENDS NOW() DO BEGIN "
+	      "SELECT 1; END",
+	      "SELECT 2");
+}
+
+/* Top level: BEGIN; is a transaction's, BEGIN NOT ATOMIC a block. */
+static void test_mysqlsplit_compound_top_level(void **state)
+{
+	(void)state;
+	SPLIT("BEGIN; SELECT 1; COMMIT;", "BEGIN", "SELECT 1", "COMMIT");
+	SPLIT("BEGIN WORK; START TRANSACTION; END;", "BEGIN WORK",
+	      "START TRANSACTION", "END");
+	SPLIT("BEGIN NOT ATOMIC DECLARE x INT; SET x = 1; SELECT x; END; "
+	      "SELECT 2",
+	      "BEGIN NOT ATOMIC DECLARE x INT; SET x = 1; SELECT x; END",
+	      "SELECT 2");
+	SPLIT("lbl: BEGIN NOT ATOMIC SELECT 1; LEAVE lbl; END lbl; SELECT 2",
+	      "lbl: BEGIN NOT ATOMIC SELECT 1; LEAVE lbl; END lbl", "SELECT 2");
+	SPLIT("IF 1 THEN SELECT 1; ELSE SELECT 2; END IF; SELECT 3",
+	      "IF 1 THEN SELECT 1; ELSE SELECT 2; END IF", "SELECT 3");
+	SPLIT("WHILE 0 DO SELECT 1; END WHILE; SELECT 3",
+	      "WHILE 0 DO SELECT 1; END WHILE", "SELECT 3");
+	SPLIT("FOR i IN 1..2 DO SELECT i; END FOR; SELECT 3",
+	      "FOR i IN 1..2 DO SELECT i; END FOR", "SELECT 3");
+	/* Nested anonymous blocks. */
+	SPLIT("BEGIN NOT ATOMIC BEGIN SELECT 1; END; BEGIN NOT ATOMIC "
+	      "SELECT 2; END; END; SELECT 3",
+	      "BEGIN NOT ATOMIC BEGIN SELECT 1; END; BEGIN NOT ATOMIC "
+	      "SELECT 2; END; END",
+	      "SELECT 3");
+	/* Left open: the rest is one statement, for the server to refuse. */
+	SPLIT("CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2;",
+	      "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2;");
+}
+
+/* With a DELIMITER of its own the file says where statements end. */
+static void test_mysqlsplit_compound_with_delimiter(void **state)
+{
+	(void)state;
+	SPLIT("DELIMITER //\n"
+	      "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; "
+	      "l: LOOP LEAVE l; END LOOP; CASE 1 WHEN 1 THEN SELECT 2; "
+	      "END CASE; END//\n"
+	      "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN SELECT 1; END//\n"
+	      "DELIMITER ;\n"
+	      "CREATE FUNCTION f() RETURNS INT BEGIN RETURN 1; END;\n"
+	      "CALL p();",
+	      "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; "
+	      "l: LOOP LEAVE l; END LOOP; CASE 1 WHEN 1 THEN SELECT 2; "
+	      "END CASE; END",
+	      "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO BEGIN SELECT 1; END",
+	      "CREATE FUNCTION f() RETURNS INT BEGIN RETURN 1; END",
+	      "CALL p()");
+	/* Functions and triggers, mysqldump's ';;' and versioned comments. */
+	SPLIT("DELIMITER ;;\n"
+	      "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 TRIGGER "
+	      "a BEFORE INSERT ON t FOR EACH ROW BEGIN IF NEW.a THEN SET "
+	      "NEW.b = 1; END IF; END */;;\n"
+	      "CREATE FUNCTION f(x INT) RETURNS INT DETERMINISTIC BEGIN "
+	      "RETURN CASE WHEN x THEN 1 ELSE 0 END; END ;;\n"
+	      "DELIMITER ;\n",
+	      "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 TRIGGER "
+	      "a BEFORE INSERT ON t FOR EACH ROW BEGIN IF NEW.a THEN SET "
+	      "NEW.b = 1; END IF; END */",
+	      "CREATE FUNCTION f(x INT) RETURNS INT DETERMINISTIC BEGIN "
+	      "RETURN CASE WHEN x THEN 1 ELSE 0 END; END");
+	/* The client ends the statement at its terminator, blocks or not. */
+	SPLIT("DELIMITER $$\nBEGIN NOT ATOMIC SELECT 1$$ SELECT 2; END$$",
+	      "BEGIN NOT ATOMIC SELECT 1", "SELECT 2; END");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +529,13 @@ int main(void)
 		cmocka_unit_test(test_mysqlsplit_offsets),
 		cmocka_unit_test(test_mysqlsplit_not_nul_terminated),
 		cmocka_unit_test(test_mysqlsplit_tokens),
+		cmocka_unit_test(test_mysqlsplit_compound_no_delimiter),
+		cmocka_unit_test(test_mysqlsplit_compound_headers),
+		cmocka_unit_test(test_mysqlsplit_compound_nesting),
+		cmocka_unit_test(test_mysqlsplit_compound_case),
+		cmocka_unit_test(test_mysqlsplit_compound_not_blocks),
+		cmocka_unit_test(test_mysqlsplit_compound_top_level),
+		cmocka_unit_test(test_mysqlsplit_compound_with_delimiter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* test_sqlsplit.c - the PostgreSQL statement splitter, case by case. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <setjmp.h>
@@ -295,6 +296,88 @@ static void test_sqlsplit_tokens(void **state)
 	assert_int_equal(end, 7);
 }
 
+/*
+ * The meta-command lines of 'sql' as "name|line" strings, compared with
+ * the NULL-terminated list 'want'.
+ */
+static void expect_meta(const char *sql, const char *const *want)
+{
+	struct sqlsplit_stmt line;
+	size_t pos = 0, name, n, k = 0, len = strlen(sql);
+
+	while (sqlsplit_meta_next(sql, len, &pos, &line, &name, &n)) {
+		char got[256];
+
+		assert_true(line.off + line.len <= len && line.len > 0);
+		assert_true(name == line.off + 1 && name + n <= len);
+		assert_int_equal(sql[line.off], '\\');
+		assert_true(pos >= line.off + line.len && pos <= len);
+		snprintf(got, sizeof(got), "%.*s|%.*s", (int)n, sql + name,
+			 (int)line.len, sql + line.off);
+		if (!want[k])
+			fail_msg("extra meta-command %zu: [%s]", k, got);
+		if (strcmp(got, want[k]) != 0)
+			fail_msg("meta-command %zu: got [%s], want [%s]", k,
+				 got, want[k]);
+		k++;
+	}
+	assert_int_equal(pos, len);
+	if (want[k])
+		fail_msg("missing meta-command %zu: [%s]", k, want[k]);
+}
+
+#define META(sql, ...)                                                    \
+	do {                                                              \
+		static const char *const want_[] = { __VA_ARGS__, NULL }; \
+		expect_meta((sql), want_);                                \
+	} while (0)
+
+static void test_sqlsplit_meta_commands(void **state)
+{
+	(void)state;
+	/* As pg_dump writes them. */
+	META("\\restrict abc123\n\nSET x = 1;\nCREATE TABLE t (a int);\n\n"
+	     "\\unrestrict abc123\n",
+	     "restrict|\\restrict abc123", "unrestrict|\\unrestrict abc123");
+	/* Indented, CRLF, at the very end without a newline. */
+	META("SELECT 1;\r\n  \t\\connect other\r\nSELECT 2;\n\\q",
+	     "connect|\\connect other", "q|\\q");
+	/* The name stops at a blank or a second backslash. */
+	META("\\copy t from 'x'\n\\x\\g\n\\\n", "copy|\\copy t from 'x'",
+	     "x|\\x\\g", "|\\");
+	/* A meta-command line in the middle of a statement. */
+	META("SELECT 1\n\\gset\n;", "gset|\\gset");
+	/* Not at the start of its line, or hidden in a quote or a comment. */
+	static const char *const none[] = { NULL };
+	expect_meta("SELECT 1; \\x\n", none);
+	expect_meta("SELECT 'a\n\\connect b';\n", none);
+	expect_meta("SELECT E'a\n\\\\b';\n", none);
+	expect_meta("SELECT \"a\n\\q\" FROM t;\n", none);
+	expect_meta("-- \\connect x\n/* \n\\connect y */\n", none);
+	expect_meta("CREATE FUNCTION f() RETURNS int AS $fn$\n\\q\n$fn$ "
+		    "LANGUAGE sql;\n",
+		    none);
+	expect_meta("/* a */ \\q\n", none);
+	expect_meta("", none);
+}
+
+static void test_sqlsplit_meta_not_nul_terminated(void **state)
+{
+	char *buf = malloc(9);
+	struct sqlsplit_stmt line;
+	size_t pos = 0, name, n;
+
+	(void)state;
+	assert_non_null(buf);
+	memcpy(buf, "x;\n\\restr", 9); /* no NUL, no newline */
+	assert_true(sqlsplit_meta_next(buf, 9, &pos, &line, &name, &n));
+	assert_int_equal(line.off, 3);
+	assert_int_equal(line.len, 6);
+	assert_int_equal(n, 5);
+	assert_false(sqlsplit_meta_next(buf, 9, &pos, &line, &name, &n));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +399,8 @@ int main(void)
 		cmocka_unit_test(test_sqlsplit_not_nul_terminated),
 		cmocka_unit_test(test_sqlsplit_index_at),
 		cmocka_unit_test(test_sqlsplit_tokens),
+		cmocka_unit_test(test_sqlsplit_meta_commands),
+		cmocka_unit_test(test_sqlsplit_meta_not_nul_terminated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
