@@ -462,6 +462,15 @@ STRATA_API void strata_recover_free(strata_recover_result *r);
 /* ---- migration files --------------------------------------------------- */
 
 /*
+ * Create the migrations folder 'dir' and its missing parents (mode 0755),
+ * as 'strata init' does; an existing folder is fine.  *created says
+ * whether a folder was made.  Returns STRATA_OK, STRATA_EINVAL (no dir),
+ * STRATA_EIO (a folder could not be made, or a file is in the way) or
+ * STRATA_ENOMEM.
+ */
+STRATA_API int strata_init_dir(strata *ctx, const char *dir, bool *created);
+
+/*
  * Create the next migration file in 'dir' (created with its parents if
  * missing): the next integer version zero-padded to the folder's width
  * (001 in an empty folder), or a UTC timestamp.  *path_out is the new
