@@ -239,6 +239,10 @@ int strata_repair(strata *ctx, bool yes, strata_repair_result **out)
 			s.e->rollback(s.c);
 	}
 	session_close(&s);
+	if (rc) {
+		strata_repair_free(r);
+		*out = NULL;
+	}
 	return rc;
 }
 
