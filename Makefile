@@ -143,6 +143,18 @@ fuzz:
 	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_sqlsplit tests/fuzz/fuzz_sqlsplit.c src/sqlsplit.c
 	$(BUILD)/fuzz/fuzz_sqlsplit -max_total_time=$(FUZZ_TIME) -max_len=4096 $(BUILD)/fuzz/corpus tests/fuzz/corpus
+	@$(MAKE) --no-print-directory fuzz-parse
+
+# The migration file parser (src/parse.c) and what it needs, nothing more.
+FUZZ_PARSE_SRC = tests/fuzz/fuzz_parse.c src/parse.c src/err.c src/sb.c src/checksum.c
+.PHONY: fuzz-parse
+fuzz-parse:
+	@mkdir -p $(BUILD)/fuzz/corpus_parse
+	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_parse $(FUZZ_PARSE_SRC) \
+		$(shell $(PKG_CONFIG) --cflags --libs libcrypto)
+	$(BUILD)/fuzz/fuzz_parse -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+		$(BUILD)/fuzz/corpus_parse tests/fuzz/corpus_parse
 
 # The whole suite: plain build, then again under ASan + UBSan.
 test: deps

@@ -247,6 +247,50 @@ static void test_struct_version_is_required(void **state)
 	strata_close(ctx);
 }
 
+/*
+ * A body read from a file and embedded back (what 'strata embed' does)
+ * reads the same: normalising twice changes nothing.
+ */
+static void test_embedding_a_parsed_body_changes_nothing(void **state)
+{
+	static const char text[] = "\xef\xbb\xbf\xef\xbb\xbf-- twice marked\r\n"
+				   "-- strata:up\r\n"
+				   "\xef\xbb\xbf SELECT 'a\r\r\nb';\r\n"
+				   "-- strata:down\r\r\n"
+				   "SELECT 2;\r\n";
+	const strata_migration *m, *again;
+	strata_migration copy;
+	strata *files = NULL, *emb = NULL;
+	char path[512];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/001_odd.sql", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f),
+			 sizeof(text) - 1);
+	fclose(f);
+	assert_int_equal(strata_open(&files, NULL), STRATA_OK);
+	assert_int_equal(strata_add_dir(files, dir), STRATA_OK);
+	assert_int_equal(strata_list_migrations(files, &m, &n), STRATA_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].description, "twice marked");
+	assert_int_equal(m[0].up_len, strlen("SELECT 'a\nb';"));
+	assert_memory_equal(m[0].up, "SELECT 'a\nb';", m[0].up_len);
+	assert_memory_equal(m[0].down, "SELECT 2;", m[0].down_len);
+	copy = m[0];
+	assert_int_equal(strata_open(&emb, NULL), STRATA_OK);
+	assert_int_equal(strata_add_migrations(emb, &copy, 1), STRATA_OK);
+	assert_int_equal(strata_list_migrations(emb, &again, &n), STRATA_OK);
+	assert_int_equal(again[0].up_len, m[0].up_len);
+	assert_memory_equal(again[0].up, m[0].up, m[0].up_len);
+	assert_int_equal(again[0].down_len, m[0].down_len);
+	strata_close(emb);
+	strata_close(files);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +303,9 @@ int main(void)
 		cmocka_unit_test(test_exceptions_keep_their_output),
 		cmocka_unit_test(test_embedded_array_is_copied),
 		cmocka_unit_test(test_struct_version_is_required),
+		cmocka_unit_test_setup_teardown(
+			test_embedding_a_parsed_body_changes_nothing, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
