@@ -54,16 +54,20 @@ LIB_VERSION := 0.1.0
 STATIC_LIB := $(BUILD)/libstrata.a
 SHARED_LIB := $(BUILD)/libstrata.so.$(LIB_VERSION)
 
-.PHONY: FORCE fuzz all lib deps demo test check unit e2e asan valgrind bench clean format \
+.PHONY: FORCE fuzz all lib deps deps-test demo test check unit e2e asan valgrind bench clean format \
 	format-check install uninstall examples
 
 all: $(BIN) lib
 
 lib: $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/strata.pc
 
-# Installs what the build needs when it is missing (Debian/Ubuntu).
+# Installs what is missing (Debian/Ubuntu): 'deps' what the build and the
+# demo need (no database server), 'deps-test' that and what the tests need.
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
 
 # 'make V=1' shows the whole commands.
 ifneq ($(V),1)
@@ -157,7 +161,7 @@ fuzz-parse:
 		$(BUILD)/fuzz/corpus_parse tests/fuzz/corpus_parse
 
 # The whole suite: plain build, then again under ASan + UBSan.
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory unit e2e
 	@$(MAKE) --no-print-directory asan
 
