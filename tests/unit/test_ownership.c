@@ -16,26 +16,10 @@
 #include <cmocka.h>
 
 #include "strata.h"
+#include "tmpdir.h"
 
-static char dir[256];
 static int sentinel;
 #define JUNK ((void *)&sentinel)
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/strata-own-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 /* A context on a SQLite file that does not exist (yet). */
 static strata *open_missing(void)
