@@ -54,16 +54,20 @@ LIB_VERSION := 0.1.0
 STATIC_LIB := $(BUILD)/libstrata.a
 SHARED_LIB := $(BUILD)/libstrata.so.$(LIB_VERSION)
 
-.PHONY: FORCE fuzz all lib deps demo test check unit e2e asan valgrind bench clean format \
+.PHONY: FORCE fuzz all lib deps deps-test demo test check unit e2e asan valgrind bench clean format \
 	format-check install uninstall examples
 
 all: $(BIN) lib
 
 lib: $(STATIC_LIB) $(SHARED_LIB) $(BUILD)/strata.pc
 
-# Installs what the build needs when it is missing (Debian/Ubuntu).
+# Installs what is missing (Debian/Ubuntu): 'deps' what the build and the
+# demo need (no database server), 'deps-test' that and what the tests need.
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
 
 # 'make V=1' shows the whole commands.
 ifneq ($(V),1)
@@ -158,8 +162,20 @@ fuzz-url:
 		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_url tests/fuzz/fuzz_url.c src/url.c src/err.c src/sb.c
 	$(BUILD)/fuzz/fuzz_url -max_total_time=$(FUZZ_TIME) -max_len=1024 $(BUILD)/fuzz/corpus_url tests/fuzz/corpus_url
 
+# The migration file parser (src/parse.c) and what it needs, nothing more.
+FUZZ_PARSE_SRC = tests/fuzz/fuzz_parse.c src/parse.c src/err.c src/sb.c src/checksum.c
+.PHONY: fuzz-parse
+fuzz: fuzz-parse
+fuzz-parse:
+	@mkdir -p $(BUILD)/fuzz/corpus_parse
+	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_parse $(FUZZ_PARSE_SRC) \
+		$(shell $(PKG_CONFIG) --cflags --libs libcrypto)
+	$(BUILD)/fuzz/fuzz_parse -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+		$(BUILD)/fuzz/corpus_parse tests/fuzz/corpus_parse
+
 # The whole suite: plain build, then again under ASan + UBSan.
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory unit e2e
 	@$(MAKE) --no-print-directory asan
 

@@ -108,13 +108,13 @@ static void write_source(FILE *f, const char *dir, const char *symbol,
 				symbol, i, symbol, i);
 		else
 			fputs("\t  NULL, 0,", f);
-		fprintf(f, " %s },\n",
+		fprintf(f, " %s, STRATA_MIGRATION_VERSION },\n",
 			m[i].flags & STRATA_NO_TRANSACTION
 				? "STRATA_NO_TRANSACTION"
 				: "0");
 	}
 	if (!n) /* C has no empty arrays */
-		fputs("\t{ 0, NULL, NULL, NULL, 0, NULL, 0, 0 },\n", f);
+		fputs("\tSTRATA_MIGRATION_INIT,\n", f);
 	fprintf(f, "};\n\nconst size_t %s_count = %zu;\n", symbol, n);
 }
 

@@ -1,10 +1,8 @@
 /* cmd_misc.c - 'init', 'new', 'stamp', 'repair' and 'schema'. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "banned.h"
 #include "cli.h"
@@ -13,54 +11,6 @@
 
 /* ---- init ---------------------------------------------------------------- */
 
-/* Make one folder; an existing folder is fine. */
-static int make_dir(const char *path, bool *created)
-{
-	struct stat sb;
-
-	if (!mkdir(path, 0755)) {
-		*created = true;
-		return 0;
-	}
-	if (errno == EEXIST && !stat(path, &sb)) {
-		if (S_ISDIR(sb.st_mode))
-			return 0;
-		errno = ENOTDIR;
-	}
-	return -1;
-}
-
-/* mkdir -p: make 'path' and its missing parents, mode 0755. */
-static int make_dirs(struct cli *cli, const char *path, bool *created)
-{
-	char *copy = strdup(path);
-	char *p;
-	bool made = false;
-
-	*created = false;
-	if (!copy)
-		return cli_error(cli, CLI_FAIL, "out of memory");
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/' || p[-1] == '/')
-			continue;
-		*p = '\0';
-		if (make_dir(copy, &made)) {
-			cli_error(cli, CLI_FAIL,
-				  "cannot create folder '%s': %s", copy,
-				  strerror(errno));
-			free(copy);
-			return CLI_FAIL;
-		}
-		*p = '/';
-	}
-	free(copy);
-	if (make_dir(path, created))
-		return cli_error(cli, CLI_FAIL, "cannot create folder '%s': %s",
-				 path, strerror(errno));
-	*created = *created || made;
-	return CLI_OK;
-}
-
 int cmd_init(struct cli *cli)
 {
 	strata_status *st = NULL;
@@ -68,9 +18,9 @@ int cmd_init(struct cli *cli)
 	char *database = NULL;
 	int rc;
 
-	rc = make_dirs(cli, cli->dir, &created);
+	rc = strata_init_dir(cli->ctx, cli->dir, &created);
 	if (rc)
-		return rc;
+		return cli_lib_error(cli, rc);
 	rc = strata_add_dir(cli->ctx, cli->dir);
 	if (rc)
 		return cli_lib_error_as(cli, CLI_USAGE);
@@ -112,17 +62,6 @@ int cmd_init(struct cli *cli)
 
 /* ---- new ----------------------------------------------------------------- */
 
-static bool good_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!(*s == '_' || *s == '-' || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
-}
-
 /* "migrations/003_add_x.sql" -> 3 and "add_x". */
 static json_t *new_json(const char *path)
 {
@@ -148,11 +87,6 @@ int cmd_new(struct cli *cli)
 	char *path = NULL;
 	int rc;
 
-	if (!good_name(name))
-		return cli_usage(
-			cli,
-			"bad migration name '%s': use letters, digits, '_' and '-'",
-			name);
 	rc = strata_new_file(cli->ctx, cli->dir, name, cli->timestamp, &path);
 	if (rc) {
 		strata_free(path);

@@ -8,6 +8,28 @@
  * A context is used from one thread at a time; distinct contexts are
  * independent.  The library never prints, exits or aborts: it reports
  * through return codes, the log callback and the progress callback.
+ *
+ * Ownership, the same rule for every function:
+ * - Output parameters (the last ones, named out, *_out, or n, created)
+ *   are always written.  On failure a pointer output is NULL, a count 0
+ *   and a flag false, unless the function says otherwise; the exceptions
+ *   are strata_open*() (a context to read the error from), the runs
+ *   strata_up/down/redo/stamp (a report of what was done) and
+ *   strata_restore() (the backup it took).
+ * - What a function hands over is the caller's, freed with the matching
+ *   strata_*_free() (or strata_free() for strings); every free function
+ *   accepts NULL.  Each result is one allocation tree: free it once, whole,
+ *   and do not free or keep its inner strings apart from it.
+ * - Strings and arrays passed in are copied before the call returns,
+ *   except the struct sqlite3 handle of strata_open_sqlite().
+ *
+ * Error codes: each function lists the codes it returns.  "The connection
+ * codes" are those of any call that opens the database: STRATA_EINVAL (no
+ * URL was given), STRATA_EUNSUPPORTED (its engine is not built in),
+ * STRATA_EIO (the file or its folder cannot be used), STRATA_ESQL (the
+ * engine failed to connect or to read the tracking tables), STRATA_ENOMEM;
+ * calls that write also return STRATA_ELOCKED (the run lock was not had in
+ * time).  STRATA_ERROR is a failure no other code describes.
  */
 #ifndef STRATA_H
 #define STRATA_H
@@ -66,9 +88,16 @@ typedef void (*strata_log_fn)(int level, const char *msg, void *payload);
 /*
  * One migration as an application embeds it (see 'strata embed').  The
  * bodies are bytes, not C strings; down == NULL means irreversible, and
- * down_len == 0 with down != NULL is a valid empty down.  An array given
- * to strata_add_migrations() is not copied and must outlive the context.
+ * down_len == 0 with down != NULL is a valid empty down.
+ *
+ * struct_version is the layout the entry was compiled with: set it to
+ * STRATA_MIGRATION_VERSION (strata embed does; so does
+ * STRATA_MIGRATION_INIT).  Later versions of this header only append
+ * fields after it, so it stays at this offset; the library reads it in the
+ * first entry to know the size of every entry of the array.  Any other
+ * value, 0 included, is refused with STRATA_EINVAL.
  */
+#define STRATA_MIGRATION_VERSION 1u
 typedef struct strata_migration {
 	int64_t version;
 	const char *name;
@@ -77,8 +106,14 @@ typedef struct strata_migration {
 	size_t up_len;
 	const char *down;
 	size_t down_len;
-	unsigned flags; /* STRATA_NO_TRANSACTION */
+	unsigned flags;          /* STRATA_NO_TRANSACTION */
+	unsigned struct_version; /* STRATA_MIGRATION_VERSION */
 } strata_migration;
+/* An empty entry to fill in: strata_migration m = STRATA_MIGRATION_INIT; */
+#define STRATA_MIGRATION_INIT                                                \
+	{                                                                    \
+		0, NULL, NULL, NULL, 0, NULL, 0, 0, STRATA_MIGRATION_VERSION \
+	}
 
 /* Run flags, or-ed together. */
 #define STRATA_DRY_RUN            0x1u /* plan only; change nothing */
@@ -116,10 +151,15 @@ struct sqlite3;
  * lock file and the backups sit beside the handle's main database file;
  * an in-memory handle has neither.  The handle must stay open until
  * strata_close(), and be used by no other thread during strata calls.
+ * *out as for strata_open().  Returns STRATA_OK, STRATA_EINVAL (db is
+ * NULL) or STRATA_ENOMEM.
  */
 STRATA_API int strata_open_sqlite(strata **out, struct sqlite3 *db);
 
-/* Set or replace the database URL.  Returns STRATA_OK or STRATA_EINVAL. */
+/*
+ * Set or replace the database URL; on failure the old one stays.  Returns
+ * STRATA_OK, STRATA_EINVAL (bad URL) or STRATA_ENOMEM.
+ */
 STRATA_API int strata_set_url(strata *ctx, const char *url);
 
 /*
@@ -149,11 +189,18 @@ STRATA_API const char *strata_errloc(const strata *ctx);
 
 /* ---- settings (all optional) ------------------------------------------- */
 
-/* Tracking table prefix: tables PREFIX_migrations, PREFIX_history. */
+/*
+ * Tracking table prefix: tables PREFIX_migrations, PREFIX_history.
+ * Returns STRATA_OK, STRATA_EINVAL (empty, over 48 bytes, a leading digit
+ * or not [A-Za-z0-9_]) or STRATA_ENOMEM; on failure the old one stays.
+ */
 STRATA_API int strata_set_table(strata *ctx, const char *prefix);
 /* Seconds to wait for the run lock (default 60). */
 STRATA_API void strata_set_lock_timeout(strata *ctx, int seconds);
-/* Backups folder (default: backups/ beside the SQLite file). */
+/*
+ * Backups folder (default: backups/ beside the SQLite file; NULL or ""
+ * restores it).  Returns STRATA_OK or STRATA_ENOMEM.
+ */
 STRATA_API int strata_set_backup_dir(strata *ctx, const char *dir);
 /* Backups kept (default 10). */
 STRATA_API void strata_set_keep_backups(strata *ctx, int n);
@@ -194,17 +241,27 @@ STRATA_API void strata_set_progress(strata *ctx, strata_progress_fn fn,
  * Read every migration of folder 'dir' now.  A malformed folder (missing,
  * duplicate versions, a broken file) returns STRATA_EINVAL and adds
  * nothing; names that do not fit are logged as warnings and skipped.
+ * Returns STRATA_OK, STRATA_EINVAL or STRATA_ENOMEM.
  */
 STRATA_API int strata_add_dir(strata *ctx, const char *dir);
 
-/* Add n embedded migrations; the array is not copied (see above). */
+/*
+ * Add n embedded migrations.  Every entry is copied (its bodies normalised
+ * as a file's are: CRLF to LF, a BOM dropped, trimmed) before the call
+ * returns, so the array may be freed or changed afterwards.  A bad entry
+ * (name, negative version, no up body, bad UTF-8, struct_version) or a
+ * version already known returns STRATA_EINVAL and adds nothing.  Returns
+ * STRATA_OK, STRATA_EINVAL or STRATA_ENOMEM.
+ */
 STRATA_API int strata_add_migrations(strata *ctx, const strata_migration *m,
 				     size_t n);
 
 /*
- * The migrations added so far, in version order, as embedded entries.
- * The array and its strings are owned by ctx and stay valid until the
- * next strata_add_* call or strata_close().
+ * The migrations added so far, in version order, as embedded entries
+ * (struct_version set; bodies as normalised).  The array and its strings
+ * are owned by ctx, not the caller, and stay valid until the next
+ * strata_list_migrations() or strata_add_* call or strata_close().
+ * Returns STRATA_OK or STRATA_ENOMEM (then *out NULL, *n 0).
  */
 STRATA_API int strata_list_migrations(strata *ctx, const strata_migration **out,
 				      size_t *n);
@@ -232,8 +289,9 @@ typedef struct strata_plan {
 /*
  * What up/down would do, validated as a run would be, changing nothing
  * (no file, table, lock or backup is created).  *out is the caller's, free
- * it with strata_plan_free().  Returns STRATA_OK, STRATA_ECHECKSUM,
- * STRATA_EORDER, STRATA_EIRREVERSIBLE, STRATA_EDIRTY or another code.
+ * it with strata_plan_free(); NULL on failure.  Returns STRATA_OK,
+ * STRATA_EDIRTY, STRATA_ECHECKSUM, STRATA_EORDER (up),
+ * STRATA_EIRREVERSIBLE (down) or a connection code.
  */
 STRATA_API int strata_plan_up(strata *ctx, int64_t target, unsigned flags,
 			      strata_plan **out);
@@ -263,30 +321,47 @@ typedef struct strata_run {
 
 /*
  * Apply pending migrations up to 'target' (STRATA_LATEST: all): validate,
- * lock, back up, then each migration in its own transaction.  *out is set
- * whenever the run started (even if it failed) and is the caller's, free
- * it with strata_run_free().  On failure the earlier migrations stay
- * applied.  Returns STRATA_OK or the first failure's code.
+ * lock, back up, then each migration in its own transaction.  *out is a
+ * report on every return, failure included (NULL only if memory for it
+ * ran out); it is the caller's, free it with strata_run_free().  On
+ * failure the earlier migrations stay applied.  Returns STRATA_OK or the
+ * first failure's code: STRATA_EDIRTY, STRATA_ECHECKSUM, STRATA_EORDER,
+ * STRATA_ESQL (a migration failed), STRATA_EIO (the backup), a connection
+ * code.
  */
 STRATA_API int strata_up(strata *ctx, int64_t target, unsigned flags,
 			 strata_run **out);
-/* Roll back (see strata_plan_down for target and steps). */
+/*
+ * Roll back (see strata_plan_down for target and steps); *out as for
+ * strata_up.  Also STRATA_EIRREVERSIBLE.
+ */
 STRATA_API int strata_down(strata *ctx, int64_t target, int steps,
 			   unsigned flags, strata_run **out);
-/* Roll back the most recently applied migration and apply it again. */
+/*
+ * Roll back the most recently applied migration and apply it again; *out
+ * as for strata_up.  Also STRATA_EIRREVERSIBLE, and STRATA_ENOTFOUND when
+ * its file is gone.
+ */
 STRATA_API int strata_redo(strata *ctx, unsigned flags, strata_run **out);
 STRATA_API void strata_run_free(strata_run *run);
 
-/* Create the database (SQLite) and the tracking tables if missing. */
+/*
+ * Create the database (SQLite) and the tracking tables if missing.
+ * Returns STRATA_OK or a connection code.
+ */
 STRATA_API int strata_init(strata *ctx);
 
 /*
  * Record every migration up to 'version' as applied without running it.
  * Also turns a dirty history row into 'failed'.  *out as for strata_up
- * (the stamped migrations, execution_ms 0).
+ * (the stamped migrations, execution_ms 0; on failure nothing is
+ * recorded).  Returns STRATA_OK or a connection code.
  */
 STRATA_API int strata_stamp(strata *ctx, int64_t version, strata_run **out);
-/* Remove the record of one applied version (STRATA_ENOTFOUND if none). */
+/*
+ * Remove the record of one applied version.  Returns STRATA_OK,
+ * STRATA_ENOTFOUND (not applied) or a connection code.
+ */
 STRATA_API int strata_unstamp(strata *ctx, int64_t version);
 
 /* ---- status ------------------------------------------------------------ */
@@ -329,7 +404,11 @@ typedef struct strata_backup_info {
 	const char *path;
 	int64_t size;
 	const char *created_at;
-	int64_t version; /* -1 if unknown */
+	/*
+	 * The highest version applied in it: read from the file where the
+	 * engine can (SQLite), else the version in its name; 0 for none.
+	 */
+	int64_t version;
 } strata_backup_info;
 
 typedef struct strata_status {
@@ -356,12 +435,18 @@ typedef struct strata_status {
 
 /*
  * Read the state of the database against the migrations, creating
- * nothing.  *out is the caller's: free it with strata_status_free().
+ * nothing (a missing database is not an error: exists is false).  *out is
+ * the caller's: free it with strata_status_free(); NULL on failure.
+ * Returns STRATA_OK or a connection code.
  */
 STRATA_API int strata_status_get(strata *ctx, strata_status **out);
 STRATA_API void strata_status_free(strata_status *st);
 
-/* Every history row, oldest first (plus a running attempt, id -1). */
+/*
+ * Every history row, oldest first (plus a running attempt, id -1).  *out
+ * is the caller's, free it with strata_history_free(); NULL on failure.
+ * Returns STRATA_OK or a connection code.
+ */
 typedef struct strata_history {
 	size_t n;
 	strata_history_row *rows;
@@ -371,7 +456,9 @@ STRATA_API void strata_history_free(strata_history *h);
 
 /*
  * What repair found and did.  Checksums are re-recorded only with 'yes';
- * otherwise 'checksums' lists what would be.
+ * otherwise 'checksums' lists what would be.  *out is the caller's, free
+ * it with strata_repair_free(); NULL on failure.  Returns STRATA_OK or a
+ * connection code (a missing database is nothing to repair: STRATA_OK).
  */
 typedef struct strata_repair_checksum {
 	int64_t version;
@@ -397,8 +484,12 @@ enum strata_schema_format {
 	STRATA_SCHEMA_SQL = 1,
 	STRATA_SCHEMA_JSON = 2,
 };
-/* The live schema, tracking tables left out, in a stable order.  *out is a
- * NUL-terminated string the caller frees with strata_free(). */
+/*
+ * The live schema, tracking tables left out, in a stable order.  *out is a
+ * NUL-terminated string the caller frees with strata_free(); NULL on
+ * failure.  Returns STRATA_OK, STRATA_EINVAL (format), STRATA_ENOTFOUND
+ * (no database) or a connection code.
+ */
 STRATA_API int strata_schema(strata *ctx, int format, char **out);
 
 /* ---- backups and health (SQLite: files; servers: dumps) ----------------- */
@@ -407,11 +498,18 @@ STRATA_API int strata_schema(strata *ctx, int format, char **out);
  * Take a consistent backup now: SQLite's online backup API (WAL content
  * included) into 'output', or, when output is NULL, into the backups
  * folder under the standard name.  Servers: pg_dump / mysqldump.
- * *path_out (caller frees with strata_free) is the file written.
+ * *path_out (caller frees with strata_free) is the file written; NULL on
+ * failure.  Returns STRATA_OK, STRATA_ENOTFOUND (no database), STRATA_EIO
+ * ('output' exists or its folder does not, or the dump tool failed),
+ * STRATA_EUNSUPPORTED or a connection code.
  */
 STRATA_API int strata_backup(strata *ctx, const char *output, char **path_out);
 
-/* The backups of this database, oldest first. */
+/*
+ * The backups of this database, oldest first.  *out is the caller's, free
+ * it with strata_backup_list_free(); NULL on failure.  Returns STRATA_OK,
+ * STRATA_EINVAL (no URL), STRATA_EIO or STRATA_ENOMEM.
+ */
 typedef struct strata_backup_list {
 	size_t n;
 	strata_backup_info *items;
@@ -423,7 +521,12 @@ STRATA_API void strata_backup_list_free(strata_backup_list *l);
  * Restore 'file' into the live database: integrity-check it (a damaged or
  * foreign file is refused with nothing changed), back up the current
  * database, copy it in with the backup API and record a 'restore' history
- * row.  *backup_out (may be NULL) receives the backup of the old state.
+ * row.  *backup_out (may be NULL) receives the backup of the old state,
+ * the caller's to strata_free(): NULL when none was taken, and set even
+ * when the restore failed after taking it.  Returns STRATA_OK,
+ * STRATA_ERROR (refused: the live file itself, damaged or foreign),
+ * STRATA_ENOTFOUND (no such file), STRATA_EUNSUPPORTED (servers) or a
+ * connection code.
  */
 STRATA_API int strata_restore(strata *ctx, const char *file, char **backup_out);
 
@@ -448,12 +551,19 @@ typedef struct strata_check_result {
  * Check the database's health: SQLite PRAGMA integrity_check and
  * foreign_key_check; servers: connection, version, tracking tables,
  * invalid indexes.  Returns STRATA_OK when the checks ran (problems or
- * not); *out lists the problems.
+ * not); *out lists the problems, the caller's to strata_check_free(); NULL
+ * on failure.  Otherwise STRATA_ENOTFOUND (no database) or a connection
+ * code.
  */
 STRATA_API int strata_check(strata *ctx, strata_check_result **out);
 STRATA_API void strata_check_free(strata_check_result *r);
 
-/* Salvage what can be read of a damaged SQLite database into 'output'. */
+/*
+ * Salvage what can be read of a damaged SQLite database into 'output'.
+ * *out is the caller's, free it with strata_recover_free(); NULL on
+ * failure.  Returns STRATA_OK, STRATA_ENOTFOUND, STRATA_EIO,
+ * STRATA_EUNSUPPORTED (servers) or a connection code.
+ */
 typedef struct strata_recover_table {
 	const char *name;
 	int64_t rows_recovered;
@@ -472,15 +582,27 @@ STRATA_API void strata_recover_free(strata_recover_result *r);
 /* ---- migration files --------------------------------------------------- */
 
 /*
+ * Create the migrations folder 'dir' and its missing parents (mode 0755),
+ * as 'strata init' does; an existing folder is fine.  *created says
+ * whether a folder was made.  Returns STRATA_OK, STRATA_EINVAL (no dir),
+ * STRATA_EIO (a folder could not be made, or a file is in the way) or
+ * STRATA_ENOMEM.
+ */
+STRATA_API int strata_init_dir(strata *ctx, const char *dir, bool *created);
+
+/*
  * Create the next migration file in 'dir' (created with its parents if
  * missing): the next integer version zero-padded to the folder's width
  * (001 in an empty folder), or a UTC timestamp.  *path_out is the new
- * file's path, the caller frees it with strata_free().
+ * file's path, the caller frees it with strata_free(); NULL on failure.
+ * The name is checked before anything is made.  Returns STRATA_OK,
+ * STRATA_EINVAL (a name not [A-Za-z0-9_-]+, or no dir), STRATA_EIO or
+ * STRATA_ENOMEM.
  */
 STRATA_API int strata_new_file(strata *ctx, const char *dir, const char *name,
 			       bool timestamp, char **path_out);
 
-/* Free memory the library handed over (strings from strata_schema ...). */
+/* Free a string the library handed over (strata_schema ...); NULL is fine. */
 STRATA_API void strata_free(void *p);
 
 #ifdef __cplusplus

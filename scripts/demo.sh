@@ -16,3 +16,5 @@ echo "\$ strata --url sqlite:hw.db status"
 "$BIN" --url sqlite:hw.db status
 echo
 echo "(the database is $DEMO/hw.db: try 'cd $DEMO && ../strata -u sqlite:hw.db down')"
+echo
+echo "(make demo installed only what the build needs; 'make test' installs the rest: cmocka, pytest and the PostgreSQL and MariaDB servers it starts)"

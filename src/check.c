@@ -52,6 +52,10 @@ int strata_check(strata *ctx, strata_check_result **out)
 	if (!rc && s.e->check && s.e->check(s.c, ctx->table, r))
 		rc = err_code(ctx) ? err_code(ctx) : err_oom(ctx);
 	session_close(&s);
+	if (rc) {
+		strata_check_free(r);
+		*out = NULL;
+	}
 	return rc;
 }
 

@@ -184,12 +184,31 @@ int strata_add_dir(strata *ctx, const char *dir)
 	return rc ? rc : source_finish(ctx, &ctx->src);
 }
 
+/*
+ * The layout an array was compiled with is in its entries' struct_version
+ * (strata.h).  There is one layout so far; a later one reads the first
+ * entry's to step through the array and copies older entries over.
+ */
+static int check_layout(strata *ctx, const strata_migration *m, size_t n)
+{
+	for (size_t i = 0; m && i < n; i++)
+		if (m[i].struct_version != STRATA_MIGRATION_VERSION)
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"embedded migration %zu: struct_version is %u, not STRATA_MIGRATION_VERSION (%u): set it, or generate the array with 'strata embed'",
+				i, m[i].struct_version,
+				STRATA_MIGRATION_VERSION);
+	return STRATA_OK;
+}
+
 int strata_add_migrations(strata *ctx, const strata_migration *m, size_t n)
 {
 	int rc;
 
 	err_clear(ctx);
-	rc = source_add_array(ctx, &ctx->src, m, n);
+	rc = check_layout(ctx, m, n);
+	if (!rc)
+		rc = source_add_array(ctx, &ctx->src, m, n);
 	return rc ? rc : source_finish(ctx, &ctx->src);
 }
 
@@ -198,6 +217,8 @@ int strata_list_migrations(strata *ctx, const strata_migration **out, size_t *n)
 	strata_migration *view;
 
 	err_clear(ctx);
+	*out = NULL;
+	*n = 0;
 	view = calloc(ctx->src.n ? ctx->src.n : 1, sizeof(*view));
 	if (!view)
 		return err_oom(ctx);
@@ -212,6 +233,7 @@ int strata_list_migrations(strata *ctx, const strata_migration **out, size_t *n)
 			.down = m->down,
 			.down_len = m->down_len,
 			.flags = m->flags,
+			.struct_version = STRATA_MIGRATION_VERSION,
 		};
 	}
 	free(ctx->listed);

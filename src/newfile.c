@@ -13,31 +13,34 @@
 #include "ctx.h"
 #include "err.h"
 #include "sb.h"
+#include "util.h"
 
-/* mkdir -p: create dir and its missing parents. */
-static int make_dirs(strata *ctx, const char *dir)
+/* mkdir -p, with the library's messages. */
+static int make_dirs(strata *ctx, const char *dir, bool *created)
 {
-	char *path = strdup(dir);
-	int rc = STRATA_OK;
+	size_t bad;
 
-	if (!path)
+	if (!dir || !*dir)
+		return err_set(ctx, STRATA_EINVAL,
+			       "no migrations folder given");
+	if (!util_mkdir_p(dir, 0755, created, &bad))
+		return STRATA_OK;
+	if (errno == ENOMEM)
 		return err_oom(ctx);
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			rc = err_set(ctx, STRATA_EIO,
-				     "cannot create folder '%s': %s", path,
-				     strerror(errno));
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(path);
+	return err_set(ctx, STRATA_EIO, "cannot create folder '%.*s': %s",
+		       (int)bad, dir, strerror(errno));
+}
+
+int strata_init_dir(strata *ctx, const char *dir, bool *created)
+{
+	bool made;
+	int rc;
+
+	err_clear(ctx);
+	*created = false;
+	rc = make_dirs(ctx, dir, &made);
+	if (!rc)
+		*created = made;
 	return rc;
 }
 
@@ -93,8 +96,8 @@ int strata_new_file(strata *ctx, const char *dir, const char *name,
 		return err_set(
 			ctx, STRATA_EINVAL,
 			"bad migration name '%s': use letters, digits, '_' and '-'",
-			name);
-	rc = make_dirs(ctx, dir);
+			name ? name : "");
+	rc = make_dirs(ctx, dir, NULL);
 	if (!rc)
 		rc = scan(ctx, dir, &max, &width);
 	if (rc)

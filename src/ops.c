@@ -169,6 +169,10 @@ static int repair_checksums(struct session *s, strata_repair_result *r)
 		c->name = strdup(m->name);
 		c->old_checksum = strdup(a->checksum ? a->checksum : "");
 		c->new_checksum = strdup(m->checksum);
+		if (!c->name || !c->old_checksum || !c->new_checksum) {
+			plan_diff_release(&d);
+			return err_oom(s->ctx);
+		}
 	}
 	plan_diff_release(&d);
 	return STRATA_OK;
@@ -239,6 +243,10 @@ int strata_repair(strata *ctx, bool yes, strata_repair_result **out)
 			s.e->rollback(s.c);
 	}
 	session_close(&s);
+	if (rc) {
+		strata_repair_free(r);
+		*out = NULL;
+	}
 	return rc;
 }
 

@@ -113,11 +113,19 @@ static int line_of(const char *s, size_t off)
 	return line;
 }
 
+/* True if s[0..n) starts with a UTF-8 byte order mark. */
+static bool is_bom(const unsigned char *s, size_t n)
+{
+	return n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf;
+}
+
 /*
- * Check and normalise raw text into *out: a leading BOM dropped, CRLF
- * turned into LF.  'label' names the text in messages; 'what' is NULL for
- * a file (which must not be empty) and "up body" or "down body" for an
- * embedded body (which may be).  Line numbers are those of the original.
+ * Check and normalise raw text into *out: leading BOMs dropped, CRLF
+ * (and any run of CRs before a LF) turned into LF, so that normalising
+ * twice changes nothing and a body embedded back reads the same.  'label' names
+ * the text in messages; 'what' is NULL for a file (which must not be empty) and
+ * "up body" or "down body" for an embedded body (which may be).  Line numbers
+ * are those of the original.
  */
 static int normalise(strata *ctx, const char *label, const char *what,
 		     const char *src, size_t len, struct text *out)
@@ -129,8 +137,8 @@ static int normalise(strata *ctx, const char *label, const char *what,
 
 	out->buf = NULL;
 	out->len = 0;
-	if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
-		i = 3;
+	while (is_bom(s + i, len - i))
+		i += 3;
 	if (i == len && !what)
 		return err_set(ctx, STRATA_EINVAL, "%s: empty file", label);
 	if (memchr(s + i, '\0', len - i))
@@ -150,9 +158,14 @@ static int normalise(strata *ctx, const char *label, const char *what,
 		if (i == len)
 			break;
 		if (s[i] < 0x80) {
-			if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') {
-				i++;
-				continue;
+			if (s[i] == '\r') {
+				size_t k = i + 1;
+				while (k < len && s[k] == '\r')
+					k++;
+				if (k < len && s[k] == '\n') {
+					i = k;
+					continue;
+				}
 			}
 			buf[j++] = (char)s[i++];
 			continue;
@@ -394,6 +407,8 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 /*
  * Trim the body t[start..end) whose first line is 'first_line' and copy
  * it into *out (malloc'd, NUL-terminated); *line is where it starts.
+ * A BOM at its start goes too: normalising the body again (embedding it)
+ * would drop it.
  */
 static int body(strata *ctx, const struct text *t, size_t start, size_t end,
 		int first_line, char **out, size_t *out_len, int *line)
@@ -402,10 +417,11 @@ static int body(strata *ctx, const struct text *t, size_t start, size_t end,
 	int ln = first_line;
 	char *copy;
 
-	while (p < e && is_ws(*p)) {
+	while (p < e && (is_ws(*p) ||
+			 is_bom((const unsigned char *)p, (size_t)(e - p)))) {
 		if (*p == '\n')
 			ln++;
-		p++;
+		p += is_ws(*p) ? 1 : 3;
 	}
 	while (e > p && is_ws(e[-1]))
 		e--;

@@ -22,6 +22,10 @@ int strata_recover(strata *ctx, const char *output, strata_recover_result **out)
 	if (!rc)
 		rc = s.e->recover(s.c, output, r);
 	session_close(&s);
+	if (rc) {
+		strata_recover_free(r);
+		*out = NULL;
+	}
 	return rc;
 }
 

@@ -2,7 +2,10 @@
 #ifndef STRATA_UTIL_H
 #define STRATA_UTIL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ISO_TIME_LEN 32
 
@@ -17,5 +20,14 @@ const char *util_user_host(void);
 
 /* The host name, cached; never NULL. */
 const char *util_host(void);
+
+/*
+ * mkdir -p: create folder 'path' and its missing parents with 'mode'.  An
+ * existing folder is fine; a file in the way is ENOTDIR.  Returns 0, or -1
+ * with errno set (ENOMEM, ENOENT for an empty path) and path[0..*bad_len)
+ * the folder that could not be made.  *created (may be NULL) says whether
+ * any folder was made.
+ */
+int util_mkdir_p(const char *path, mode_t mode, bool *created, size_t *bad_len);
 
 #endif

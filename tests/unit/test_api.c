@@ -22,9 +22,10 @@ static char dir[256];
 static const strata_migration base[] = {
 	{ 1, "create_servers", "servers",
 	  "CREATE TABLE servers (id INTEGER PRIMARY KEY, name TEXT);", 56,
-	  "DROP TABLE servers;", 19, 0 },
+	  "DROP TABLE servers;", 19, 0, STRATA_MIGRATION_VERSION },
 	{ 3, "add_rack", NULL, "ALTER TABLE servers ADD COLUMN rack TEXT;", 41,
-	  "ALTER TABLE servers DROP COLUMN rack;", 37, 0 },
+	  "ALTER TABLE servers DROP COLUMN rack;", 37, 0,
+	  STRATA_MIGRATION_VERSION },
 };
 
 static int setup(void **state)
