@@ -121,25 +121,16 @@ static int check_dir(strata *ctx, const char *dir, bool missing_ok)
 /* Create the folder (and parents) private to the user: mode 0700. */
 static int make_private_dir(strata *ctx, const char *dir)
 {
-	struct sb part = SB_INIT;
-	int rc = STRATA_OK;
+	size_t bad;
 
-	for (const char *p = dir;; p++) {
-		if ((*p == '/' || !*p) && part.len &&
-		    mkdir(part.buf, 0700) != 0 && errno != EEXIST) {
-			rc = err_set(ctx, STRATA_EIO,
-				     "cannot create backups folder '%s': %s",
-				     part.buf, strerror(errno));
-			break;
-		}
-		if (!*p)
-			break;
-		sb_addc(&part, *p);
+	if (util_mkdir_p(dir, 0700, NULL, &bad) != 0) {
+		if (errno == ENOMEM)
+			return err_oom(ctx);
+		return err_set(ctx, STRATA_EIO,
+			       "cannot create backups folder '%.*s': %s",
+			       (int)bad, dir, strerror(errno));
 	}
-	if (!rc && part.failed)
-		rc = err_oom(ctx);
-	sb_release(&part);
-	return rc ? rc : check_dir(ctx, dir, false);
+	return check_dir(ctx, dir, false);
 }
 
 /*
