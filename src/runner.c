@@ -239,6 +239,32 @@ static void record_failure(struct run *r, const struct job *j,
 		track_insert_history(s->c, s->ctx->table, &h);
 }
 
+/*
+ * Commit, unless the run lock is gone (a server ended its session):
+ * another runner may be at work, so this one commits nothing more.
+ */
+static int commit_locked(struct run *r, const struct job *j)
+{
+	strata *ctx = r->s.ctx;
+	struct engine_conn *c = r->s.c;
+	char *why;
+	int rc;
+
+	if (!r->s.e->lock_verify || !(rc = r->s.e->lock_verify(c)))
+		return r->s.e->commit(c);
+	if (rc != STRATA_ELOCKED || !(why = strdup(strata_errmsg(ctx))))
+		return rc;
+	err_clear(ctx);
+	rc = err_set(ctx, rc, "%s; stopped before committing %lld_%s; %s", why,
+		     (long long)j->version, j->name,
+		     j->flags & STRATA_NO_TRANSACTION
+			     ? "its statements ran, without a transaction,"
+			       " but it is not recorded as applied"
+			     : "nothing of it was committed");
+	free(why);
+	return rc;
+}
+
 static int run_job(struct run *r, const struct job *j)
 {
 	struct session *s = &r->s;
@@ -283,7 +309,7 @@ static int run_job(struct run *r, const struct job *j)
 			rc = record_success(r, j, started, t0,
 					    info.statements_done, hist_id);
 		if (!rc)
-			rc = e->commit(c);
+			rc = commit_locked(r, j);
 		if (rc)
 			e->rollback(c);
 		if (e->migration_end)
@@ -297,7 +323,7 @@ static int run_job(struct run *r, const struct job *j)
 			rc = record_success(r, j, started, t0,
 					    info.statements_done, hist_id);
 		if (!rc)
-			rc = e->commit(c);
+			rc = commit_locked(r, j);
 		if (rc && !exec_failed)
 			e->rollback(c);
 	}

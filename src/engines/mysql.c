@@ -158,6 +158,13 @@ static int set_options(struct my_conn *m, MYSQL *db)
 	my_bool yes = 1, no = 0;
 
 	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/*
+	 * The lock's session is idle while the migrations run, the main one
+	 * while a runner waits for the lock: the server's wait_timeout must
+	 * end neither (a year, its largest value).
+	 */
+	mysql_options(db, MYSQL_INIT_COMMAND,
+		      "SET SESSION wait_timeout = 31536000");
 	mysql_options(db, MYSQL_OPT_LOCAL_INFILE, &no);
 	for (size_t i = 0; i < u->n_params; i++) {
 		const char *k = u->params[i].key, *v = u->params[i].value;
@@ -738,6 +745,7 @@ const struct engine engine_mysql = {
 	.tracking_create = my_tracking_create,
 	.lock = my_lock,
 	.unlock = my_unlock,
+	.lock_verify = my_lock_verify,
 	.attempt_begin = my_attempt_begin,
 	.attempt_end = my_attempt_end,
 	.attempt_peek = my_attempt_peek,

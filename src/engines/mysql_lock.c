@@ -193,6 +193,52 @@ int my_lock(struct engine_conn *c, int timeout_s)
 	return rc;
 }
 
+int my_lock_verify(struct engine_conn *c)
+{
+	struct my_conn *m = (struct my_conn *)c;
+	char *ours = NULL, *holder = NULL;
+	struct sb msg = SB_INIT;
+	bool held = false;
+	int rc;
+
+	if (m->lock_lost)
+		return err_set(c->ctx, STRATA_ELOCKED,
+			       "lost the lock on '%s' earlier in this run",
+			       m->masked);
+	if (!m->lock_db)
+		return STRATA_OK; /* never taken: nothing to lose */
+	/* NULL: nobody holds it; another id: a new session of a proxy's. */
+	rc = scalar(m, m->lock_db, "SELECT IS_USED_LOCK(?) = CONNECTION_ID()",
+		    &PTEXT(m->lock_name), 1, &ours);
+	if (!rc && ours && strcmp(ours, "1") == 0) {
+		free(ours);
+		return STRATA_OK;
+	}
+	free(ours);
+	if (rc && !mysql_errno(m->lock_db))
+		return rc; /* out of memory, not a lost session */
+	if (rc)
+		sb_addf(&msg, "its session ended: %s (MySQL error %u)",
+			mysql_error(m->lock_db), mysql_errno(m->lock_db));
+	else
+		sb_adds(&msg, "its session no longer holds it");
+	mysql_close(m->lock_db);
+	m->lock_db = NULL;
+	m->lock_lost = true;
+	/* Another runner may have taken it since: say who. */
+	if (holder_of(m, m->db, m->lock_name, 0, &held, &holder) == STRATA_OK &&
+	    held)
+		sb_addf(&msg, "; another runner holds it now: %s", holder);
+	err_clear(c->ctx); /* only the loss itself is the message */
+	rc = msg.failed ? err_oom(c->ctx)
+			: err_set(c->ctx, STRATA_ELOCKED,
+				  "lost the lock on '%s' (%s)", m->masked,
+				  msg.buf);
+	free(holder);
+	sb_release(&msg);
+	return rc;
+}
+
 void my_unlock(struct engine_conn *c)
 {
 	struct my_conn *m = (struct my_conn *)c;

@@ -356,9 +356,12 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 	/*
 	 * A runner killed mid-migration: its server session notices within a
 	 * second, not when the statement ends, and rolls back (PostgreSQL 14+).
+	 * A runner waiting for the lock leaves this session idle meanwhile:
+	 * the server's idle_session_timeout must not end it.
 	 */
 	if (PQserverVersion(p->db) >= 140000)
-		sb_adds(&sql, "; SET client_connection_check_interval = 1000");
+		sb_adds(&sql, "; SET client_connection_check_interval = 1000"
+			      "; SET idle_session_timeout = 0");
 	if (list) {
 		sb_adds(&sql, "; SET search_path = ");
 		rc = parse_schemas(p, list, &sql, &chosen);
@@ -948,6 +951,7 @@ const struct engine engine_postgres = {
 	.tracking_create = pg_tracking_create,
 	.lock = pg_lock,
 	.unlock = pg_unlock,
+	.lock_verify = pg_lock_verify,
 	.attempt_begin = pg_attempt_begin,
 	.attempt_end = pg_attempt_end,
 	.attempt_peek = pg_attempt_peek,
