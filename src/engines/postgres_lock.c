@@ -246,10 +246,14 @@ int pg_lock_verify(struct engine_conn *c)
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		sb_adds(&msg, "its session no longer holds it");
 	} else {
-		/* The first line says why: "FATAL:  terminating connection..."
-		 */
+		/* Its first line says why ("FATAL:  terminating ..."). */
 		const char *e = PQerrorMessage(p->lock_db);
-		size_t n = strcspn(e, "\n");
+		size_t n;
+
+		if (strncmp(e, "FATAL:", 6) == 0)
+			e += 6;
+		e += strspn(e, " ");
+		n = strcspn(e, "\n");
 
 		sb_adds(&msg, "its session ended: ");
 		if (n > 0)
