@@ -11,10 +11,13 @@
  * statement's offset are exact.
  */
 #include <ctype.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "banned.h"
 #include "ctx.h"
@@ -216,6 +219,25 @@ static int set_options(struct my_conn *m, MYSQL *db)
 	return STRATA_OK;
 }
 
+/*
+ * The lock's session is idle for the whole run: TCP keepalives after a
+ * minute, not the system's two hours, keep NAT and firewall mappings from
+ * dropping it.  Best effort (a unix socket takes none of it).
+ */
+static void keep_alive(MYSQL *db)
+{
+	int fd = (int)mysql_get_socket(db), on = 1;
+
+	if (fd < 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+#ifdef TCP_KEEPIDLE
+	int idle = 60;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+#endif
+}
+
 /* A session; with_db selects the URL's database.  *errnum on failure. */
 static int open_session(struct my_conn *m, bool with_db, MYSQL **out,
 			unsigned int *errnum)
@@ -251,6 +273,7 @@ static int open_session(struct my_conn *m, bool with_db, MYSQL **out,
 		mysql_close(db);
 		return rc;
 	}
+	keep_alive(db);
 	*out = db;
 	return STRATA_OK;
 }

@@ -221,6 +221,13 @@ static int build_params(struct pg_conn *p, const struct strata_url *u)
 	if (!rc && !has_param(p, "client_encoding") &&
 	    !getenv("PGCLIENTENCODING"))
 		rc = add_param(p, "client_encoding", "UTF8");
+	/*
+	 * The lock's session is idle for the whole run: TCP keepalives after
+	 * a minute, not the system's two hours, keep NAT and firewall
+	 * mappings from dropping it (ignored on a unix socket).
+	 */
+	if (!rc && !has_param(p, "keepalives_idle"))
+		rc = add_param(p, "keepalives_idle", "60");
 	/* An unreachable host must not hang a deploy for minutes. */
 	if (!rc && !has_param(p, "connect_timeout") &&
 	    !getenv("PGCONNECT_TIMEOUT"))

@@ -9,6 +9,8 @@ these tests run on the server engines only.
 """
 
 import os
+import re
+import shutil
 import subprocess
 import time
 
@@ -322,3 +324,35 @@ def test_lock_lost_during_backup_runs_no_statement(strata, mig, server, tmp_path
     assert engine.scalar("SELECT COUNT(*) FROM counter") == 0
     rows = up_rows(engine, 2)
     assert [r["status"] for r in rows] == ["failed"], rows
+
+
+def keepalive_seconds(timer):
+    """'58sec' / '1min' / '119min' of ss's timer:(keepalive,...) in seconds."""
+    m = re.match(r"(\d+)(ms|sec|min)", timer)
+    assert m, timer
+    return int(m.group(1)) * {"ms": 0.001, "sec": 1, "min": 60}[m.group(2)]
+
+
+@pytest.mark.skipif(not shutil.which("ss"), reason="needs ss (iproute2)")
+def test_idle_sessions_keep_tcp_alive(strata, mig, server):
+    """Both sessions of a runner (the lock's is idle for the whole run) send TCP keepalives
+    after a minute, not the system's two hours, so NAT and firewalls keep them."""
+    engine = server
+    mig.write("001_slow.sql", up=sleep_sql(engine, 3), down="SELECT 1;")
+    p = popen(engine, mig, "up")
+    try:
+        wait_running(engine, 1, p)
+        out = subprocess.run(["ss", "-tnpo", "state", "established"], stdout=subprocess.PIPE,
+                             universal_newlines=True, check=True).stdout
+        mine = [ln for ln in out.splitlines() if "pid=%d," % p.pid in ln]
+        code, o, err = finish(p)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert code == 0, err
+    assert len(mine) == 2, out  # the main session and the lock's
+    for ln in mine:
+        m = re.search(r"timer:\(keepalive,([^,]+),", ln)
+        assert m, ln
+        assert keepalive_seconds(m.group(1)) <= 60, ln
