@@ -193,6 +193,16 @@ int my_lock(struct engine_conn *c, int timeout_s)
 	return rc;
 }
 
+/*
+ * Errors that mean the session is gone: server gone away, lost during the
+ * query, killed, disconnected for inactivity (MySQL 8), not connected.
+ */
+static bool session_gone(unsigned int err)
+{
+	return err == 2006 || err == 2013 || err == 2055 || err == 1927 ||
+	       err == 4031 || err == 2002 || err == 2003;
+}
+
 int my_lock_verify(struct engine_conn *c)
 {
 	struct my_conn *m = (struct my_conn *)c;
@@ -218,7 +228,11 @@ int my_lock_verify(struct engine_conn *c)
 	if (rc && !mysql_errno(m->lock_db))
 		return rc; /* out of memory, not a lost session */
 	if (rc)
-		sb_addf(&msg, "its session ended: %s (MySQL error %u)",
+		/* Alive but failing: unchecked is as good as lost. */
+		sb_addf(&msg, "%s: %s (MySQL error %u)",
+			session_gone(mysql_errno(m->lock_db))
+				? "its session ended"
+				: "it could not be checked",
 			mysql_error(m->lock_db), mysql_errno(m->lock_db));
 	else
 		sb_adds(&msg, "its session no longer holds it");

@@ -254,8 +254,10 @@ int pg_lock_verify(struct engine_conn *c)
 			e += 6;
 		e += strspn(e, " ");
 		n = strcspn(e, "\n");
-
-		sb_adds(&msg, "its session ended: ");
+		/* Alive but failing: unchecked is as good as lost. */
+		sb_adds(&msg, PQstatus(p->lock_db) == CONNECTION_OK
+				      ? "it could not be checked: "
+				      : "its session ended: ");
 		if (n > 0)
 			sb_add(&msg, e, n);
 		else
