@@ -95,6 +95,13 @@ struct engine {
 	/* The whole-run lock; wait up to timeout_s, then STRATA_ELOCKED. */
 	int (*lock)(struct engine_conn *c, int timeout_s);
 	void (*unlock)(struct engine_conn *c);
+	/*
+	 * Optional (NULL: the lock cannot be lost, as SQLite's flock): is the
+	 * lock still ours?  One round trip on the lock's session; when it is
+	 * gone, STRATA_ELOCKED "lost the lock on '<url>' (...)", and the lock
+	 * counts as released.  The runner asks before every commit.
+	 */
+	int (*lock_verify)(struct engine_conn *c);
 
 	/*
 	 * Record the attempt about to start where its transaction cannot

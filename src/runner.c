@@ -239,6 +239,29 @@ static void record_failure(struct run *r, const struct job *j,
 		track_insert_history(s->c, s->ctx->table, &h);
 }
 
+/*
+ * Is the run lock still ours?  A server may have ended its session, and
+ * then another runner may be at work: this one stops before 'doing' the
+ * job (running, committing) and says what that leaves.
+ */
+static int lock_held(struct run *r, const struct job *j, const char *doing,
+		     const char *left)
+{
+	strata *ctx = r->s.ctx;
+	char *why;
+	int rc;
+
+	if (!r->s.e->lock_verify || !(rc = r->s.e->lock_verify(r->s.c)))
+		return STRATA_OK;
+	if (rc != STRATA_ELOCKED || !(why = strdup(strata_errmsg(ctx))))
+		return rc;
+	err_clear(ctx);
+	rc = err_set(ctx, rc, "%s; stopped before %s %lld_%s; %s", why, doing,
+		     (long long)j->version, j->name, left);
+	free(why);
+	return rc;
+}
+
 static int run_job(struct run *r, const struct job *j)
 {
 	struct session *s = &r->s;
@@ -283,19 +306,30 @@ static int run_job(struct run *r, const struct job *j)
 			rc = record_success(r, j, started, t0,
 					    info.statements_done, hist_id);
 		if (!rc)
+			rc = lock_held(r, j, "committing",
+				       "nothing of it was committed");
+		if (!rc)
 			rc = e->commit(c);
 		if (rc)
 			e->rollback(c);
 		if (e->migration_end)
 			e->migration_end(c);
 	} else {
-		rc = e->exec(c, j->sql, j->len, j->flags, &info);
-		exec_failed = rc != 0;
+		/* Its statements commit as they run: none without the lock. */
+		rc = lock_held(r, j, "running", "nothing of it ran");
+		if (!rc) {
+			rc = e->exec(c, j->sql, j->len, j->flags, &info);
+			exec_failed = rc != 0;
+		}
 		if (!rc)
 			rc = e->begin(c);
 		if (!rc)
 			rc = record_success(r, j, started, t0,
 					    info.statements_done, hist_id);
+		if (!rc)
+			rc = lock_held(r, j, "recording",
+				       "its statements ran (no transaction)"
+				       " but it is not recorded as applied");
 		if (!rc)
 			rc = e->commit(c);
 		if (rc && !exec_failed)

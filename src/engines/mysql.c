@@ -11,10 +11,13 @@
  * statement's offset are exact.
  */
 #include <ctype.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "banned.h"
 #include "ctx.h"
@@ -158,6 +161,13 @@ static int set_options(struct my_conn *m, MYSQL *db)
 	my_bool yes = 1, no = 0;
 
 	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/*
+	 * The lock's session is idle while the migrations run, the main one
+	 * while a runner waits for the lock: the server's wait_timeout must
+	 * end neither (a year, its largest value).
+	 */
+	mysql_options(db, MYSQL_INIT_COMMAND,
+		      "SET SESSION wait_timeout = 31536000");
 	mysql_options(db, MYSQL_OPT_LOCAL_INFILE, &no);
 	/* A port means TCP, as other clients read it: to MariaDB's client
 	 * "localhost" alone is the Unix socket. */
@@ -217,6 +227,25 @@ static int set_options(struct my_conn *m, MYSQL *db)
 	return STRATA_OK;
 }
 
+/*
+ * The lock's session is idle for the whole run: TCP keepalives after a
+ * minute, not the system's two hours, keep NAT and firewall mappings from
+ * dropping it.  Best effort (a unix socket takes none of it).
+ */
+static void keep_alive(MYSQL *db)
+{
+	int fd = (int)mysql_get_socket(db), on = 1;
+
+	if (fd < 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+#ifdef TCP_KEEPIDLE
+	int idle = 60;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+#endif
+}
+
 /* A session; with_db selects the URL's database.  *errnum on failure. */
 static int open_session(struct my_conn *m, bool with_db, MYSQL **out,
 			unsigned int *errnum)
@@ -252,6 +281,7 @@ static int open_session(struct my_conn *m, bool with_db, MYSQL **out,
 		mysql_close(db);
 		return rc;
 	}
+	keep_alive(db);
 	*out = db;
 	return STRATA_OK;
 }
@@ -748,6 +778,7 @@ const struct engine engine_mysql = {
 	.tracking_create = my_tracking_create,
 	.lock = my_lock,
 	.unlock = my_unlock,
+	.lock_verify = my_lock_verify,
 	.attempt_begin = my_attempt_begin,
 	.attempt_end = my_attempt_end,
 	.attempt_peek = my_attempt_peek,

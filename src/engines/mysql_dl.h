@@ -23,6 +23,7 @@
 	X(mysql_field_count)        \
 	X(mysql_free_result)        \
 	X(mysql_get_server_info)    \
+	X(mysql_get_socket)         \
 	X(mysql_init)               \
 	X(mysql_insert_id)          \
 	X(mysql_more_results)       \
@@ -63,6 +64,7 @@ int my_load(strata *ctx);
 #define mysql_field_count        my_api.mysql_field_count
 #define mysql_free_result        my_api.mysql_free_result
 #define mysql_get_server_info    my_api.mysql_get_server_info
+#define mysql_get_socket         my_api.mysql_get_socket
 #define mysql_init               my_api.mysql_init
 #define mysql_insert_id          my_api.mysql_insert_id
 #define mysql_more_results       my_api.mysql_more_results

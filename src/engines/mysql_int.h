@@ -16,6 +16,7 @@ struct my_conn {
 	MYSQL *db;
 	MYSQL *lock_db; /* the run lock's own session, or NULL */
 	char lock_name[MY_LOCK_NAME_MAX + 1];
+	bool lock_lost; /* lock_db's session ended: the lock is gone */
 	/*
 	 * How to connect, to open lock_db alike: the context's own URL,
 	 * which outlives every connection made from it.
@@ -56,6 +57,7 @@ void my_lock_name(const struct my_conn *m, const char *prefix,
 /* mysql_lock.c */
 int my_lock(struct engine_conn *c, int timeout_s);
 void my_unlock(struct engine_conn *c);
+int my_lock_verify(struct engine_conn *c);
 int my_attempt_begin(struct engine_conn *c, const struct attempt *a,
 		     int64_t *history_id);
 int my_attempt_end(struct engine_conn *c);

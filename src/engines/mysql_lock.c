@@ -193,6 +193,66 @@ int my_lock(struct engine_conn *c, int timeout_s)
 	return rc;
 }
 
+/*
+ * Errors that mean the session is gone: server gone away, lost during the
+ * query, killed, disconnected for inactivity (MySQL 8), not connected.
+ */
+static bool session_gone(unsigned int err)
+{
+	return err == 2006 || err == 2013 || err == 2055 || err == 1927 ||
+	       err == 4031 || err == 2002 || err == 2003;
+}
+
+int my_lock_verify(struct engine_conn *c)
+{
+	struct my_conn *m = (struct my_conn *)c;
+	char *ours = NULL, *holder = NULL;
+	struct sb msg = SB_INIT;
+	bool held = false;
+	int rc;
+
+	if (m->lock_lost)
+		return err_set(c->ctx, STRATA_ELOCKED,
+			       "lost the lock on '%s' earlier in this run",
+			       m->masked);
+	if (!m->lock_db)
+		return STRATA_OK; /* never taken: nothing to lose */
+	/* NULL: nobody holds it; another id: a new session of a proxy's. */
+	rc = scalar(m, m->lock_db, "SELECT IS_USED_LOCK(?) = CONNECTION_ID()",
+		    &PTEXT(m->lock_name), 1, &ours);
+	if (!rc && ours && strcmp(ours, "1") == 0) {
+		free(ours);
+		return STRATA_OK;
+	}
+	free(ours);
+	if (rc && !mysql_errno(m->lock_db))
+		return rc; /* out of memory, not a lost session */
+	if (rc)
+		/* Alive but failing: unchecked is as good as lost. */
+		sb_addf(&msg, "%s: %s (MySQL error %u)",
+			session_gone(mysql_errno(m->lock_db))
+				? "its session ended"
+				: "it could not be checked",
+			mysql_error(m->lock_db), mysql_errno(m->lock_db));
+	else
+		sb_adds(&msg, "its session no longer holds it");
+	mysql_close(m->lock_db);
+	m->lock_db = NULL;
+	m->lock_lost = true;
+	/* Another runner may have taken it since: say who. */
+	if (holder_of(m, m->db, m->lock_name, 0, &held, &holder) == STRATA_OK &&
+	    held)
+		sb_addf(&msg, "; another runner holds it now: %s", holder);
+	err_clear(c->ctx); /* only the loss itself is the message */
+	rc = msg.failed ? err_oom(c->ctx)
+			: err_set(c->ctx, STRATA_ELOCKED,
+				  "lost the lock on '%s' (%s)", m->masked,
+				  msg.buf);
+	free(holder);
+	sb_release(&msg);
+	return rc;
+}
+
 void my_unlock(struct engine_conn *c)
 {
 	struct my_conn *m = (struct my_conn *)c;

@@ -221,6 +221,13 @@ static int build_params(struct pg_conn *p, const struct strata_url *u)
 	if (!rc && !has_param(p, "client_encoding") &&
 	    !getenv("PGCLIENTENCODING"))
 		rc = add_param(p, "client_encoding", "UTF8");
+	/*
+	 * The lock's session is idle for the whole run: TCP keepalives after
+	 * a minute, not the system's two hours, keep NAT and firewall
+	 * mappings from dropping it (ignored on a unix socket).
+	 */
+	if (!rc && !has_param(p, "keepalives_idle"))
+		rc = add_param(p, "keepalives_idle", "60");
 	/* An unreachable host must not hang a deploy for minutes. */
 	if (!rc && !has_param(p, "connect_timeout") &&
 	    !getenv("PGCONNECT_TIMEOUT"))
@@ -356,9 +363,12 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 	/*
 	 * A runner killed mid-migration: its server session notices within a
 	 * second, not when the statement ends, and rolls back (PostgreSQL 14+).
+	 * A runner waiting for the lock leaves this session idle meanwhile:
+	 * the server's idle_session_timeout must not end it.
 	 */
 	if (PQserverVersion(p->db) >= 140000)
-		sb_adds(&sql, "; SET client_connection_check_interval = 1000");
+		sb_adds(&sql, "; SET client_connection_check_interval = 1000"
+			      "; SET idle_session_timeout = 0");
 	if (list) {
 		sb_adds(&sql, "; SET search_path = ");
 		rc = parse_schemas(p, list, &sql, &chosen);
@@ -1008,6 +1018,7 @@ const struct engine engine_postgres = {
 	.tracking_create = pg_tracking_create,
 	.lock = pg_lock,
 	.unlock = pg_unlock,
+	.lock_verify = pg_lock_verify,
 	.attempt_begin = pg_attempt_begin,
 	.attempt_end = pg_attempt_end,
 	.attempt_peek = pg_attempt_peek,

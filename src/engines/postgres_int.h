@@ -13,6 +13,7 @@ struct pg_conn {
 	PGconn *db;
 	PGconn *lock_db; /* the run lock's own session, or NULL */
 	int64_t lock_key;
+	bool lock_lost; /* lock_db's session ended: the lock is gone */
 	/* Connection parameters, NULL-terminated, to open lock_db alike. */
 	char **keys, **vals;
 	size_t n_params;
@@ -44,6 +45,7 @@ char *pg_one_line(const char *s);
 /* postgres_lock.c */
 int pg_lock(struct engine_conn *c, int timeout_s);
 void pg_unlock(struct engine_conn *c);
+int pg_lock_verify(struct engine_conn *c);
 int pg_attempt_begin(struct engine_conn *c, const struct attempt *a,
 		     int64_t *history_id);
 int pg_attempt_end(struct engine_conn *c);

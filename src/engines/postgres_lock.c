@@ -74,6 +74,13 @@ static int query_bool(struct pg_conn *p, PGconn *db, const char *sql, int n,
 	return rc;
 }
 
+/* A bigint advisory key as pg_locks shows it: classid, objid (objsubid 1). */
+static void key_halves(int64_t key, char hi[16], char lo[16])
+{
+	snprintf(hi, 16, "%lu", (unsigned long)((uint64_t)key >> 32));
+	snprintf(lo, 16, "%lu", (unsigned long)((uint64_t)key & 0xffffffffu));
+}
+
 /*
  * Who holds the advisory lock on 'key' other than this session's lock
  * connection: "pid 12 on host" for a strata runner (from the lock
@@ -90,9 +97,7 @@ static int holder_of(struct pg_conn *p, PGconn *db, int64_t key, bool *held,
 	*held = false;
 	if (holder)
 		*holder = NULL;
-	snprintf(hi, sizeof(hi), "%lu", (unsigned long)((uint64_t)key >> 32));
-	snprintf(lo, sizeof(lo), "%lu",
-		 (unsigned long)((uint64_t)key & 0xffffffffu));
+	key_halves(key, hi, lo);
 	rc = pg_exec_params(
 		p, db,
 		"SELECT l.pid, a.application_name, a.usename,"
@@ -167,9 +172,19 @@ int pg_lock(struct engine_conn *c, int timeout_s)
 	snprintf(app, sizeof(app), HOLDER_TAG "pid %ld on %s", (long)getpid(),
 		 util_host());
 	const char *a[1] = { app };
+	/*
+	 * The lock lives as long as this session, which is idle while the
+	 * migrations run: a server's idle_session_timeout (14+) must not end
+	 * it.  A proxy still may; pg_lock_verify notices before each commit.
+	 */
 	rc = query_bool(p, p->lock_db,
-			"SELECT set_config('application_name', $1, false)"
-			" IS NOT NULL",
+			PQserverVersion(p->lock_db) >= 140000
+				? "SELECT set_config('application_name', $1,"
+				  " false) IS NOT NULL AND set_config("
+				  "'idle_session_timeout', '0', false)"
+				  " IS NOT NULL"
+				: "SELECT set_config('application_name', $1,"
+				  " false) IS NOT NULL",
 			1, a, &got);
 	got = false;
 	while (!rc) {
@@ -196,6 +211,73 @@ int pg_lock(struct engine_conn *c, int timeout_s)
 		PQfinish(p->lock_db);
 		p->lock_db = NULL;
 	}
+	return rc;
+}
+
+int pg_lock_verify(struct engine_conn *c)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+	char hi[16], lo[16], *holder = NULL;
+	const char *v[2] = { hi, lo };
+	struct sb msg = SB_INIT;
+	bool held = false;
+	PGresult *r;
+	int rc;
+
+	if (p->lock_lost)
+		return err_set(c->ctx, STRATA_ELOCKED,
+			       "lost the lock on '%s' earlier in this run",
+			       p->masked);
+	if (!p->lock_db)
+		return STRATA_OK; /* never taken: nothing to lose */
+	key_halves(p->lock_key, hi, lo);
+	/* Our own backend holds our key: a proxy's new session would not. */
+	r = PQexecParams(p->lock_db,
+			 "SELECT EXISTS (SELECT 1 FROM pg_locks"
+			 " WHERE locktype = 'advisory' AND granted"
+			 " AND pid = pg_backend_pid() AND classid = $1::oid"
+			 " AND objid = $2::oid AND objsubid = 1)",
+			 2, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    PQgetvalue(r, 0, 0)[0] == 't') {
+		PQclear(r);
+		return STRATA_OK;
+	}
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		sb_adds(&msg, "its session no longer holds it");
+	} else {
+		/* Its first line says why ("FATAL:  terminating ..."). */
+		const char *e = PQerrorMessage(p->lock_db);
+		size_t n;
+
+		if (strncmp(e, "FATAL:", 6) == 0)
+			e += 6;
+		e += strspn(e, " ");
+		n = strcspn(e, "\n");
+		/* Alive but failing: unchecked is as good as lost. */
+		sb_adds(&msg, PQstatus(p->lock_db) == CONNECTION_OK
+				      ? "it could not be checked: "
+				      : "its session ended: ");
+		if (n > 0)
+			sb_add(&msg, e, n);
+		else
+			sb_adds(&msg, "the connection is closed");
+	}
+	PQclear(r);
+	PQfinish(p->lock_db);
+	p->lock_db = NULL;
+	p->lock_lost = true;
+	/* Another runner may have taken it since: say who. */
+	if (holder_of(p, p->db, p->lock_key, &held, &holder) == STRATA_OK &&
+	    held)
+		sb_addf(&msg, "; another runner holds it now: %s", holder);
+	err_clear(c->ctx); /* only the loss itself is the message */
+	rc = msg.failed ? err_oom(c->ctx)
+			: err_set(c->ctx, STRATA_ELOCKED,
+				  "lost the lock on '%s' (%s)", p->masked,
+				  msg.buf);
+	free(holder);
+	sb_release(&msg);
 	return rc;
 }
 
