@@ -302,7 +302,12 @@ static int sq_begin(struct engine_conn *c)
 
 static int sq_commit(struct engine_conn *c)
 {
-	return exec_simple((struct sqlite_conn *)c, "COMMIT");
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+	int rc = exec_simple(s, "COMMIT");
+
+	if (!rc)
+		s->fk.unsettled = false; /* the checked migration is in */
+	return rc;
 }
 
 static int sq_rollback(struct engine_conn *c)

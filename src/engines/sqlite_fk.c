@@ -32,6 +32,8 @@ enum {
 	FK_ALTER = 16u, /* altered: it may have been renamed */
 };
 
+enum { FK_LAST_CREATE = 1, FK_LAST_DROP, FK_LAST_ALTER };
+
 /* ------------------------------------------------------------ the map */
 
 static size_t hash_name(const char *name)
@@ -159,21 +161,6 @@ void sqlite_fk_release(struct sqlite_conn *s)
 	*m = (struct fk_map){ 0 };
 }
 
-static int schema_cookie(struct sqlite_conn *s, long long *out)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA schema_version", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return sqlite_fail(s, NULL);
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? STRATA_OK
-				: sqlite_fail(s, "foreign key check");
-}
-
 /*
  * Read every table and where its foreign keys point, in one query.  Nodes
  * stay (their indices are in the touched list); edges and existence are
@@ -216,34 +203,71 @@ static int build_map(struct sqlite_conn *s)
 	return STRATA_OK;
 }
 
-/* Re-read one table's existence and foreign keys after a schema change. */
+/*
+ * Prepare "PRAGMA <what>("<table>")": the plain pragma, not the
+ * table-valued function, whose virtual table costs a CREATE TABLE parse
+ * on every prepare.
+ */
+static int prepare_pragma(struct sqlite_conn *s, const char *what,
+			  const char *table, sqlite3_stmt **st)
+{
+	struct sb sql = SB_INIT;
+	int rc = STRATA_OK;
+
+	sb_addf(&sql, "PRAGMA %s(\"", what);
+	for (const char *p = table; *p; p++)
+		sb_addf(&sql, *p == '"' ? "\"\"" : "%c", *p);
+	sb_adds(&sql, "\")");
+	if (sql.failed)
+		rc = err_oom(s->base.ctx);
+	else if (sqlite3_prepare_v2(s->db, sql.buf, -1, st, NULL) != SQLITE_OK)
+		rc = sqlite_fail(s, NULL);
+	sb_release(&sql);
+	return rc;
+}
+
+/*
+ * Bring one table's node up to date after the migration created, altered
+ * or dropped it.  A table last created by a body that never says
+ * REFERENCES has no foreign keys of its own (edges it had are kept: one
+ * too many costs a check, never a miss); one last dropped is gone; an
+ * altered one is asked.
+ */
 static int refresh_node(struct sqlite_conn *s, size_t id)
 {
 	struct fk_map *m = &s->fk;
 	sqlite3_stmt *st;
 	int rc;
 
-	drop_edges(m, id);
 	m->nodes[id].replace = -1;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT 1 FROM pragma_table_info(?1) LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return sqlite_fail(s, NULL);
-	sqlite3_bind_text(st, 1, m->nodes[id].name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return sqlite_fail(s, "foreign key check");
-	m->nodes[id].is_table = rc == SQLITE_ROW;
+	if (m->nodes[id].last == FK_LAST_DROP) {
+		drop_edges(m, id);
+		m->nodes[id].is_table = false;
+		return STRATA_OK;
+	}
+	if (m->nodes[id].last == FK_LAST_CREATE) {
+		m->nodes[id].is_table = true;
+		if (!m->body_refs)
+			return STRATA_OK;
+	} else {
+		rc = prepare_pragma(s, "table_info", m->nodes[id].name, &st);
+		if (rc)
+			return rc;
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return sqlite_fail(s, "foreign key check");
+		m->nodes[id].is_table = rc == SQLITE_ROW;
+	}
+	drop_edges(m, id);
 	if (!m->nodes[id].is_table)
 		return STRATA_OK;
-	if (sqlite3_prepare_v2(
-		    s->db, "SELECT \"table\" FROM pragma_foreign_key_list(?1)",
-		    -1, &st, NULL) != SQLITE_OK)
-		return sqlite_fail(s, NULL);
-	sqlite3_bind_text(st, 1, m->nodes[id].name, -1, SQLITE_STATIC);
+	rc = prepare_pragma(s, "foreign_key_list", m->nodes[id].name, &st);
+	if (rc)
+		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *parent = (const char *)sqlite3_column_text(st, 0);
+		/* id, seq, table, from, to, ... */
+		const char *parent = (const char *)sqlite3_column_text(st, 2);
 		if (parent && !add_edge(m, id, parent)) {
 			sqlite3_finalize(st);
 			return err_oom(s->base.ctx);
@@ -283,7 +307,8 @@ static int table_says_replace(struct sqlite_conn *s, size_t id, bool *out)
 
 /* ------------------------------------------------------ the authorizer */
 
-static void note(struct fk_map *m, const char *name, unsigned flags)
+static void note(struct fk_map *m, const char *name, unsigned flags,
+		 unsigned char last)
 {
 	size_t id;
 
@@ -299,6 +324,8 @@ static void note(struct fk_map *m, const char *name, unsigned flags)
 		return;
 	}
 	m->nodes[id].flags |= flags;
+	if (last)
+		m->nodes[id].last = last;
 }
 
 /*
@@ -321,22 +348,27 @@ static int note_table(void *payload, int action, const char *a1, const char *a2,
 	switch (action) {
 	case SQLITE_INSERT:
 		/* a trigger's own text is not in the body: assume REPLACE */
-		note(m, a1, FK_CHILD | FK_INSERT | (trigger ? FK_PARENT : 0));
+		note(m, a1, FK_CHILD | FK_INSERT | (trigger ? FK_PARENT : 0),
+		     0);
 		break;
-	case SQLITE_UPDATE: note(m, a1, FK_CHILD | FK_PARENT); break;
-	case SQLITE_DELETE: note(m, a1, FK_PARENT); break;
+	case SQLITE_UPDATE: note(m, a1, FK_CHILD | FK_PARENT, 0); break;
+	case SQLITE_DELETE: note(m, a1, FK_PARENT, 0); break;
+	/* Statements are prepared in order, so the last action is known. */
 	case SQLITE_CREATE_TABLE:
 	case SQLITE_CREATE_TEMP_TABLE:
+		note(m, a1, FK_CHILD | FK_PARENT | FK_SCHEMA, FK_LAST_CREATE);
+		break;
 	case SQLITE_DROP_TABLE:
 	case SQLITE_DROP_TEMP_TABLE:
-		note(m, a1, FK_CHILD | FK_PARENT | FK_SCHEMA);
+		note(m, a1, FK_CHILD | FK_PARENT | FK_SCHEMA, FK_LAST_DROP);
 		break;
 	case SQLITE_ALTER_TABLE: /* a1 is the schema, a2 the table */
-		note(m, a2, FK_CHILD | FK_PARENT | FK_SCHEMA | FK_ALTER);
+		note(m, a2, FK_CHILD | FK_PARENT | FK_SCHEMA | FK_ALTER,
+		     FK_LAST_ALTER);
 		break;
 	case SQLITE_DROP_INDEX:
 	case SQLITE_DROP_TEMP_INDEX: /* a2 is the table */
-		note(m, a2, FK_PARENT);
+		note(m, a2, FK_PARENT, 0);
 		break;
 	case SQLITE_TRANSACTION:
 		/* A COMMIT would take the migration out of its transaction. */
@@ -348,43 +380,34 @@ static int note_table(void *payload, int action, const char *a1, const char *a2,
 
 /* ---------------------------------------------------- the migration */
 
-static int pragma_value(struct sqlite_conn *s, const char *sql, int *out)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sqlite_fail(s, NULL);
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STRATA_OK
-						     : sqlite_fail(s, NULL);
-}
-
 static void touched_clear(struct fk_map *m)
 {
-	for (size_t i = 0; i < m->nt; i++)
+	for (size_t i = 0; i < m->nt; i++) {
 		m->nodes[m->touched[i]].flags = 0;
+		m->nodes[m->touched[i]].last = 0;
+	}
 	m->nt = 0;
 	m->oom = false;
 	m->in_body = false;
 	m->denied_txn = false;
 	m->started = false;
 	m->body_replace = false;
+	m->body_refs = false;
 }
 
 int sqlite_migration_begin(struct engine_conn *c)
 {
 	struct sqlite_conn *s = (struct sqlite_conn *)c;
-	int on = 0, rc;
+	int on = 0;
 
-	rc = pragma_value(s, "PRAGMA foreign_keys", &on);
-	if (rc)
-		return rc;
+	/* sqlite3_db_config is PRAGMA foreign_keys without the SQL. */
+	if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &on) !=
+	    SQLITE_OK)
+		return sqlite_fail(s, NULL);
 	s->fk_was_on = on != 0;
-	if (s->fk_was_on && sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF",
-					 NULL, NULL, NULL) != SQLITE_OK)
+	if (s->fk_was_on &&
+	    sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, NULL) !=
+		    SQLITE_OK)
 		return sqlite_fail(s, NULL);
 	touched_clear(&s->fk);
 	/*
@@ -399,13 +422,14 @@ int sqlite_migration_begin(struct engine_conn *c)
 	return STRATA_OK;
 }
 
-static bool says_replace(const char *sql, size_t len)
+/* Does sql[0..len) hold word (lowercase), in any case? */
+static bool says(const char *sql, size_t len, const char *word)
 {
-	static const char word[] = "replace";
+	size_t wl = strlen(word);
 
-	for (size_t i = 0; i + sizeof(word) - 1 <= len; i++)
-		if ((sql[i] | 0x20) == 'r' &&
-		    !strncasecmp(sql + i, word, sizeof(word) - 1))
+	for (size_t i = 0; i + wl <= len; i++)
+		if ((sql[i] | 0x20) == word[0] &&
+		    !strncasecmp(sql + i, word, wl))
 			return true;
 	return false;
 }
@@ -413,23 +437,28 @@ static bool says_replace(const char *sql, size_t len)
 /*
  * Inside the migration's transaction, before its body: the map must
  * describe the schema as it is now.  It is read on the first migration,
- * and again only when the schema changed behind this connection's back
- * (schema_version differs from the one recorded after the last check).
+ * and again only when something else wrote to the file since the last
+ * migration committed (its data version, a counter SQLite keeps without
+ * I/O, moved), or when that migration did not commit.
  */
 int sqlite_fk_body_start(struct sqlite_conn *s, const char *sql, size_t len)
 {
 	struct fk_map *m = &s->fk;
-	long long cookie;
-	int rc;
 
 	if (m->started)
 		return STRATA_OK;
 	m->started = true;
-	m->body_replace = says_replace(sql, len);
-	rc = schema_cookie(s, &cookie);
-	if (!rc && (!m->built || cookie != m->cookie))
-		rc = build_map(s);
-	return rc;
+	m->body_replace = says(sql, len, "replace");
+	m->body_refs = says(sql, len, "references");
+	if (m->built && m->have_version) {
+		unsigned v = 0;
+		if (sqlite3_file_control(s->db, "main",
+					 SQLITE_FCNTL_DATA_VERSION,
+					 &v) == SQLITE_OK &&
+		    v == m->data_version)
+			return STRATA_OK; /* nothing changed the file since */
+	}
+	return build_map(s);
 }
 
 /* Run foreign_key_check on one table; add its violations to msg. */
@@ -443,12 +472,10 @@ static int check_table(struct sqlite_conn *s, size_t id, struct sb *msg,
 	if (n->checked == s->fk.gen || !n->is_table || !n->np)
 		return STRATA_OK; /* done, gone, or without foreign keys */
 	n->checked = s->fk.gen;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT \"table\", rowid, parent"
-			       " FROM pragma_foreign_key_check(?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return sqlite_fail(s, NULL);
-	sqlite3_bind_text(st, 1, n->name, -1, SQLITE_STATIC);
+	rc = prepare_pragma(s, "foreign_key_check", n->name, &st);
+	if (rc)
+		return rc;
+	/* table, rowid, parent, fkid */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (++*found <= MAX_LISTED)
 			sb_addf(msg,
@@ -500,7 +527,7 @@ static int update_map(struct sqlite_conn *s)
 	rc = build_map(s);
 	for (size_t i = 0; !rc && i < m->n; i++)
 		if (m->nodes[i].is_table && (i >= n || !was[i]))
-			note(m, m->nodes[i].name, FK_CHILD | FK_PARENT);
+			note(m, m->nodes[i].name, FK_CHILD | FK_PARENT, 0);
 	free(was);
 	if (!rc && m->oom)
 		rc = err_oom(s->base.ctx);
@@ -556,12 +583,10 @@ int sqlite_migration_check(struct engine_conn *c, const char *prefix)
 	}
 	sb_release(&msg);
 	/*
-	 * The map now describes the schema this migration commits; if it
-	 * rolls back instead, schema_version tells the next one.  A failed
-	 * check may have left it half updated: read it again next time.
+	 * The map now describes the schema this migration commits, unless
+	 * it rolls back; a failed check may have left it half updated.
 	 */
-	if (!rc)
-		rc = schema_cookie(s, &s->fk.cookie);
+	s->fk.unsettled = !rc;
 	if (rc)
 		s->fk.built = false;
 	return rc;
@@ -573,8 +598,15 @@ void sqlite_migration_end(struct engine_conn *c)
 
 	s->fk.armed = false;
 	touched_clear(&s->fk);
+	/* Checked but not committed: the map holds what was rolled back. */
+	if (s->fk.unsettled)
+		s->fk.built = false;
+	s->fk.unsettled = false;
+	s->fk.have_version =
+		s->fk.built &&
+		sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION,
+				     &s->fk.data_version) == SQLITE_OK;
 	if (s->fk_was_on)
-		sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL,
-			     NULL);
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, NULL);
 	s->fk_was_on = false;
 }

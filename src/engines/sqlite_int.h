@@ -18,6 +18,7 @@ struct fk_node {
 	size_t *parents, np, capp;  /* node indices, no duplicates */
 	size_t *children, nc, capc; /* node indices, no duplicates */
 	unsigned flags;             /* FK_* of the current migration */
+	unsigned char last;         /* its last FK_LAST_* in the migration */
 	unsigned long checked; /* migration number it was last checked in */
 	signed char replace;   /* its SQL says REPLACE: 1, 0, or -1 unknown */
 	bool is_table;         /* a table of that name exists */
@@ -30,16 +31,19 @@ struct fk_map {
 	size_t nslots;
 	size_t *touched; /* nodes the current migration noted, in order */
 	size_t nt, capt;
-	unsigned long gen; /* migrations checked so far */
-	long long cookie;  /* the schema_version the map describes */
-	bool built;        /* nodes and edges describe the whole schema */
-	bool auth_set;     /* the authorizer is installed on the handle */
-	bool armed;        /* between migration_begin and migration_check */
-	bool started;      /* the armed migration's body has begun */
-	bool oom;          /* a note was lost: the check fails */
+	unsigned long gen;     /* migrations checked so far */
+	unsigned data_version; /* the file's data version when last read */
+	bool have_version;     /* data_version was read */
+	bool unsettled;        /* checked, not yet committed */
+	bool built;            /* nodes and edges describe the whole schema */
+	bool auth_set;         /* the authorizer is installed on the handle */
+	bool armed;            /* between migration_begin and migration_check */
+	bool started;          /* the armed migration's body has begun */
+	bool oom;              /* a note was lost: the check fails */
 	bool in_body;    /* the migration's own statements are being prepared */
 	bool denied_txn; /* and one of them tried to BEGIN/COMMIT/ROLLBACK */
 	bool body_replace; /* the body says REPLACE somewhere */
+	bool body_refs;    /* the body says REFERENCES somewhere */
 };
 
 struct sqlite_conn {
