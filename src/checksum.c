@@ -10,6 +10,7 @@
  */
 #include "checksum.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -83,8 +84,104 @@ static void compress(uint32_t st[8], const unsigned char *block)
 	st[4] += e, st[5] += f, st[6] += g, st[7] += h;
 }
 
-void checksum_sha256_hex(const char *data, size_t len,
-			 char out[CHECKSUM_HEX_LEN + 1])
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define HAVE_SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#include <pthread.h>
+
+/*
+ * The x86 SHA extensions (most CPUs since 2017): the same digest, about
+ * ten times faster per block.  Used when CPUID says they are there.
+ */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+compress_ni(uint32_t st[8], const unsigned char *p, size_t blocks)
+{
+	const __m128i swap =
+		_mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i s0, s1, t, x[16], m, abef, cdgh;
+	int i;
+
+	t = _mm_loadu_si128((const __m128i *)(const void *)&st[0]);
+	s1 = _mm_loadu_si128((const __m128i *)(const void *)&st[4]);
+	t = _mm_shuffle_epi32(t, 0xB1);    /* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);  /* EFGH */
+	s0 = _mm_alignr_epi8(t, s1, 8);    /* ABEF */
+	s1 = _mm_blend_epi16(s1, t, 0xF0); /* CDGH */
+	for (; blocks; blocks--, p += 64) {
+		abef = s0;
+		cdgh = s1;
+		for (i = 0; i < 16; i++) {
+			if (i < 4)
+				x[i] = _mm_shuffle_epi8(
+					_mm_loadu_si128(
+						(const __m128i
+							 *)(const void
+								    *)(p +
+								       16 * i)),
+					swap);
+			else
+				x[i] = _mm_sha256msg2_epu32(
+					_mm_add_epi32(
+						_mm_sha256msg1_epu32(x[i - 4],
+								     x[i - 3]),
+						_mm_alignr_epi8(x[i - 1],
+								x[i - 2], 4)),
+					x[i - 1]);
+			m = _mm_add_epi32(
+				x[i],
+				_mm_loadu_si128(
+					(const __m128i *)(const void
+								  *)&K[4 * i]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, m);
+			m = _mm_shuffle_epi32(m, 0x0E);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, m);
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+	}
+	t = _mm_shuffle_epi32(s0, 0x1B);   /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);  /* DCHG */
+	s0 = _mm_blend_epi16(t, s1, 0xF0); /* DCBA */
+	s1 = _mm_alignr_epi8(s1, t, 8);    /* HGFE */
+	_mm_storeu_si128((__m128i *)(void *)&st[0], s0);
+	_mm_storeu_si128((__m128i *)(void *)&st[4], s1);
+}
+
+static bool sha_ni;
+static pthread_once_t sha_ni_once = PTHREAD_ONCE_INIT;
+
+static void detect_sha_ni(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) ||
+	    !(c & bit_SSE4_1))
+		return;
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)))
+		sha_ni = true;
+}
+#endif
+
+/* Hash blocks whole 64-byte blocks of p into st. */
+static void compress_blocks(uint32_t st[8], const unsigned char *p,
+			    size_t blocks, bool portable)
+{
+#ifdef HAVE_SHA_NI
+	pthread_once(&sha_ni_once, detect_sha_ni);
+	if (sha_ni && !portable) {
+		compress_ni(st, p, blocks);
+		return;
+	}
+#endif
+	(void)portable;
+	for (; blocks; blocks--, p += 64)
+		compress(st, p);
+}
+
+static void sha256_hex(const char *data, size_t len,
+		       char out[CHECKSUM_HEX_LEN + 1], bool portable)
+
 {
 	static const char hex[] = "0123456789abcdef";
 	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -98,8 +195,9 @@ void checksum_sha256_hex(const char *data, size_t len,
 	if (!data)
 		len = 0;
 	bits = (uint64_t)len * 8;
-	for (rest = len; rest >= 64; rest -= 64, p += 64)
-		compress(h, p);
+	compress_blocks(h, p, len / 64, portable);
+	p += len / 64 * 64;
+	rest = len % 64;
 	/* The last bytes, a 1 bit, zeros, and the length in bits. */
 	memset(tail, 0, sizeof(tail));
 	if (rest)
@@ -108,9 +206,7 @@ void checksum_sha256_hex(const char *data, size_t len,
 	pad = rest < 56 ? 64 : 128;
 	for (i = 0; i < 8; i++)
 		tail[pad - 1 - i] = (unsigned char)(bits >> (8 * i));
-	compress(h, tail);
-	if (pad == 128)
-		compress(h, tail + 64);
+	compress_blocks(h, tail, pad / 64, portable);
 	for (i = 0; i < 32; i++) {
 		unsigned char byte =
 			(unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
@@ -118,4 +214,16 @@ void checksum_sha256_hex(const char *data, size_t len,
 		out[2 * i + 1] = hex[byte & 0xf];
 	}
 	out[CHECKSUM_HEX_LEN] = '\0';
+}
+
+void checksum_sha256_hex(const char *data, size_t len,
+			 char out[CHECKSUM_HEX_LEN + 1])
+{
+	sha256_hex(data, len, out, false);
+}
+
+void checksum_sha256_hex_portable(const char *data, size_t len,
+				  char out[CHECKSUM_HEX_LEN + 1])
+{
+	sha256_hex(data, len, out, true);
 }
