@@ -95,6 +95,50 @@ static size_t node_of(struct fk_map *m, const char *name)
 	return m->n++;
 }
 
+/* Take node id out of the hash (linear probing: shift the run back). */
+static void slot_remove(struct fk_map *m, size_t id)
+{
+	size_t mask = m->nslots - 1, j = hash_name(m->nodes[id].name) & mask;
+
+	while (m->slots[j] != id + 1)
+		j = (j + 1) & mask;
+	for (;;) {
+		size_t k = j, home;
+		m->slots[j] = 0;
+		for (;;) {
+			k = (k + 1) & mask;
+			if (!m->slots[k])
+				return;
+			home = hash_name(m->nodes[m->slots[k] - 1].name) & mask;
+			/* stays unless its home is cyclically outside (j, k] */
+			if (j <= k ? (j < home && home <= k)
+				   : (j < home || home <= k))
+				continue;
+			m->slots[j] = m->slots[k];
+			j = k;
+			break;
+		}
+	}
+}
+
+/*
+ * Forget the last nodes while they are outside every reference: a table
+ * without foreign keys, created and written by a migration, leaves
+ * nothing behind, so the map's size follows the references, not the
+ * schema.
+ */
+static void trim_tail(struct fk_map *m)
+{
+	while (m->n && !m->nodes[m->n - 1].np && !m->nodes[m->n - 1].nc) {
+		struct fk_node *n = &m->nodes[m->n - 1];
+		slot_remove(m, m->n - 1);
+		free(n->name);
+		free(n->parents);
+		free(n->children);
+		m->n--;
+	}
+}
+
 static bool ids_add(size_t **v, size_t *n, size_t *cap, size_t id)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -162,9 +206,9 @@ void sqlite_fk_release(struct sqlite_conn *s)
 }
 
 /*
- * Read every table and where its foreign keys point, in one query.  Nodes
- * stay (their indices are in the touched list); edges and existence are
- * read again.
+ * Read every table that has foreign keys and where they point, in one
+ * query: tables outside every reference get no node.  Nodes stay (their
+ * indices are in the touched list); edges and existence are read again.
  */
 static int build_map(struct sqlite_conn *s)
 {
@@ -181,7 +225,7 @@ static int build_map(struct sqlite_conn *s)
 	if (sqlite3_prepare_v2(
 		    s->db,
 		    "SELECT m.name, f.\"table\" FROM sqlite_schema AS m"
-		    " LEFT JOIN pragma_foreign_key_list(m.name) AS f"
+		    " JOIN pragma_foreign_key_list(m.name) AS f"
 		    " WHERE m.type = 'table'"
 		    " AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
 		    -1, &st, NULL) != SQLITE_OK)
@@ -189,8 +233,10 @@ static int build_map(struct sqlite_conn *s)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *table = (const char *)sqlite3_column_text(st, 0);
 		const char *parent = (const char *)sqlite3_column_text(st, 1);
-		size_t c = table ? node_of(m, table) : SIZE_MAX;
-		if (c == SIZE_MAX || (parent && !add_edge(m, c, parent))) {
+		size_t c = table && parent ? node_of(m, table) : SIZE_MAX;
+		if (!table || !parent)
+			continue;
+		if (c == SIZE_MAX || !add_edge(m, c, parent)) {
 			sqlite3_finalize(st);
 			return err_oom(s->base.ctx);
 		}
@@ -393,6 +439,7 @@ static void touched_clear(struct fk_map *m)
 	m->started = false;
 	m->body_replace = false;
 	m->body_refs = false;
+	trim_tail(m);
 }
 
 int sqlite_migration_begin(struct engine_conn *c)
@@ -497,11 +544,13 @@ static int check_table(struct sqlite_conn *s, size_t id, struct sb *msg,
 /*
  * Bring the map up to date with the migration's schema changes.  A table
  * that was altered and is gone was renamed: SQLite rewrote the references
- * to it, and its new name is known only to the schema, so the map is read
- * again (a cost of renames alone) and tables new to it are checked as if
- * created.
+ * to it, and its new name is known only to the schema, so the children of
+ * written parents are checked first, the map is read again (a cost of
+ * renames alone), and tables new to it are checked as if created.
  */
-static int update_map(struct sqlite_conn *s)
+static int check_children(struct sqlite_conn *s, struct sb *msg, long *found);
+
+static int update_map(struct sqlite_conn *s, struct sb *msg, long *found)
 {
 	struct fk_map *m = &s->fk;
 	bool renamed = false, *was = NULL;
@@ -519,6 +568,10 @@ static int update_map(struct sqlite_conn *s)
 	}
 	if (rc || !renamed)
 		return rc;
+	/* The children of written parents, while the map still has them. */
+	rc = check_children(s, msg, found);
+	if (rc)
+		return rc;
 	n = m->n;
 	if (!(was = malloc((n ? n : 1) * sizeof(*was))))
 		return err_oom(s->base.ctx);
@@ -534,30 +587,47 @@ static int update_map(struct sqlite_conn *s)
 	return rc;
 }
 
+/* Did the migration write node id as a parent (something can be orphaned)? */
+static int writes_parent(struct sqlite_conn *s, size_t id, bool *out)
+{
+	unsigned f = s->fk.nodes[id].flags;
+
+	*out = (f & FK_PARENT) || ((f & FK_INSERT) && s->fk.body_replace);
+	if (!*out && (f & FK_INSERT) && s->fk.nodes[id].nc)
+		return table_says_replace(s, id, out);
+	return STRATA_OK;
+}
+
+/* The children of parents that lost rows, keys or their shape. */
+static int check_children(struct sqlite_conn *s, struct sb *msg, long *found)
+{
+	struct fk_map *m = &s->fk;
+	int rc = STRATA_OK;
+
+	for (size_t i = 0; i < m->nt && !rc; i++) {
+		size_t id = m->touched[i];
+		bool parent;
+		if (!m->nodes[id].nc)
+			continue;
+		rc = writes_parent(s, id, &parent);
+		for (size_t k = 0; parent && k < m->nodes[id].nc && !rc; k++)
+			rc = check_table(s, m->nodes[id].children[k], msg,
+					 found);
+	}
+	return rc;
+}
+
 static int check_all(struct sqlite_conn *s, struct sb *msg, long *found)
 {
 	struct fk_map *m = &s->fk;
-	int rc = update_map(s);
+	int rc = update_map(s, msg, found);
 
 	/* Written tables, as children of what they point at. */
 	for (size_t i = 0; i < m->nt && !rc; i++)
 		if (m->nodes[m->touched[i]].flags & FK_CHILD)
 			rc = check_table(s, m->touched[i], msg, found);
-	/* The children of parents that lost rows, keys or their shape. */
-	for (size_t i = 0; i < m->nt && !rc; i++) {
-		size_t id = m->touched[i];
-		unsigned f = m->nodes[id].flags;
-		bool replace = m->body_replace;
-		if (!m->nodes[id].nc)
-			continue;
-		if (!(f & FK_PARENT) && (f & FK_INSERT) && !replace)
-			rc = table_says_replace(s, id, &replace);
-		if (rc || (!(f & FK_PARENT) && !replace))
-			continue;
-		for (size_t k = 0; k < m->nodes[id].nc && !rc; k++)
-			rc = check_table(s, m->nodes[id].children[k], msg,
-					 found);
-	}
+	if (!rc)
+		rc = check_children(s, msg, found);
 	return rc;
 }
 

@@ -142,3 +142,21 @@ def test_schema_changed_between_runs_is_read_again(strata, mig, big):
     big.execute("CREATE TABLE late (pid INTEGER REFERENCES t_0050(id));\nINSERT INTO late VALUES (1);")
     mig.write("002_orphan.sql", up="DELETE FROM t_0050 WHERE id = 1;", down="SELECT 1;")
     assert_refused(strata, big, "'late'", [1])
+
+
+def test_delete_then_rename_of_the_parent_is_caught(strata, mig, big):
+    """The children moved to the new name within the migration."""
+    mig.write("001_del_ren.sql", up="DELETE FROM t_0400 WHERE id = 1;\nALTER TABLE t_0400 RENAME TO gone_400;",
+              down="SELECT 1;")
+    assert_refused(strata, big, "t_1400", [])
+    assert big.has_table("t_0400")
+
+
+def test_orphan_written_then_renamed_to_a_new_name_is_caught(strata, mig, big):
+    """A child rebuilt under a name nobody knew before: its rows are checked."""
+    mig.write("001_child.sql", up=(
+        "CREATE TABLE kid_new (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES t_0010(id));\n"
+        "INSERT INTO kid_new VALUES (1, 777);\n"
+        "ALTER TABLE kid_new RENAME TO kid_final;"), down="SELECT 1;")
+    assert_refused(strata, big, "kid_final", [])
+    assert not big.has_table("kid_final")
