@@ -9,7 +9,7 @@ WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
        -Wwrite-strings -Wformat=2 -Wvla -Wundef -Wcast-align -fno-common
 CFLAGS ?= -O2 -g
-PKGS := sqlite3 libcrypto jansson
+PKGS := sqlite3 jansson
 has = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo 1)
 WITH_POSTGRES ?= $(if $(wildcard src/engines/postgres.c),$(call has,libpq))
 # libpq is not linked: the engine loads it when a postgres:// URL is used

@@ -276,14 +276,15 @@ void table_set(struct table *t, size_t col, const char *color, const char *fmt,
 	       ...)
 {
 	va_list ap;
-	char *s = NULL;
+	char *s = NULL, small[128];
 	size_t at;
 	int n;
 
 	if (t->failed || !t->nrows || col >= t->ncols)
 		return;
+	/* One formatting pass for the usual short cell, two for a long one. */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (n >= 0)
 		s = malloc((size_t)n + 1);
@@ -291,9 +292,13 @@ void table_set(struct table *t, size_t col, const char *color, const char *fmt,
 		t->failed = true;
 		return;
 	}
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if ((size_t)n < sizeof(small)) {
+		memcpy(s, small, (size_t)n + 1);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	/* A cell is one line. */
 	for (char *p = s; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
@@ -318,12 +323,17 @@ static size_t text_width(const char *s)
 static void print_cell(FILE *f, const char *s, const char *color, size_t width,
 		       bool last)
 {
-	size_t w = text_width(s);
+	static const char spaces[] = "                                ";
+	size_t w = text_width(s), pad;
 
-	fprintf(f, "%s%s%s", out_on(f, color), s ? s : "", out_off(f, color));
-	if (!last)
-		for (; w < width + 2; w++)
-			fputc(' ', f);
+	fputs(out_on(f, color), f);
+	fputs(s ? s : "", f);
+	fputs(out_off(f, color), f);
+	for (pad = last || w >= width + 2 ? 0 : width + 2 - w; pad;) {
+		size_t k = pad < sizeof(spaces) - 1 ? pad : sizeof(spaces) - 1;
+		fwrite(spaces, 1, k, f);
+		pad -= k;
+	}
 }
 
 int table_print(struct table *t, FILE *f)

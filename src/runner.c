@@ -29,7 +29,7 @@ struct job {
 	bool stored;
 	bool out_of_order;
 	char *owned_sql;
-	char where_buf[160];
+	char *owned_where; /* where, when no file names it (rare) */
 };
 
 struct run {
@@ -43,12 +43,29 @@ static void jobs_free(struct job *jobs, size_t n)
 {
 	if (!jobs)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(jobs[i].owned_sql);
+		free(jobs[i].owned_where);
+	}
 	free(jobs);
 }
 
-static void job_up(struct job *j, const struct migration *m)
+/* Where a job's SQL comes from: its file, or a name kept in the job. */
+static int job_where(struct job *j, const struct migration *m, const char *text)
+{
+	char buf[160];
+
+	if (m && m->path && !text) {
+		j->where = m->path;
+		return STRATA_OK;
+	}
+	if (!text)
+		text = session_where(m, buf, sizeof(buf));
+	j->where = j->owned_where = strdup(text);
+	return j->where ? STRATA_OK : STRATA_ENOMEM;
+}
+
+static int job_up(struct job *j, const struct migration *m)
 {
 	memset(j, 0, sizeof(*j));
 	j->direction = STRATA_UP;
@@ -58,8 +75,8 @@ static void job_up(struct job *j, const struct migration *m)
 	j->sql = m->up;
 	j->len = m->up_len;
 	j->flags = m->flags;
-	j->where = session_where(m, j->where_buf, sizeof(j->where_buf));
 	j->first_line = m->up_line;
+	return job_where(j, m, NULL);
 }
 
 /* A down from the file's current down section, or from the stored SQL. */
@@ -78,11 +95,12 @@ static int job_down(struct session *s, struct job *j,
 		j->sql = m->down;
 		j->len = m->down_len;
 		j->flags = m->flags;
-		j->where = m->down_path ? m->down_path
-					: session_where(m, j->where_buf,
-							sizeof(j->where_buf));
 		j->first_line = m->down_line;
-		return STRATA_OK;
+		if (m->down_path) {
+			j->where = m->down_path;
+			return STRATA_OK;
+		}
+		return job_where(j, m, NULL) ? err_oom(s->ctx) : STRATA_OK;
 	}
 	rc = track_stored_down(s->c, s->ctx->table, st->version, &j->owned_sql);
 	if (rc)
@@ -97,11 +115,13 @@ static int job_down(struct session *s, struct job *j,
 	j->len = strlen(j->owned_sql);
 	if (!strncmp(j->sql, no_txn_line, sizeof(no_txn_line) - 1))
 		j->flags |= STRATA_NO_TRANSACTION;
-	snprintf(j->where_buf, sizeof(j->where_buf),
-		 "stored down SQL of %lld_%s", (long long)j->version, j->name);
-	j->where = j->where_buf;
-	j->first_line = 1;
-	return STRATA_OK;
+	{
+		char buf[160];
+		snprintf(buf, sizeof(buf), "stored down SQL of %lld_%s",
+			 (long long)j->version, j->name);
+		j->first_line = 1;
+		return job_where(j, NULL, buf) ? err_oom(s->ctx) : STRATA_OK;
+	}
 }
 
 /* Turn plan steps into jobs; any irreversible step refuses them all. */
@@ -116,7 +136,8 @@ static int jobs_from_plan(struct session *s, const struct plan *p,
 		return err_oom(s->ctx);
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		if (p->steps[i].direction == STRATA_UP) {
-			job_up(&jobs[i], p->steps[i].m);
+			if (job_up(&jobs[i], p->steps[i].m))
+				rc = err_oom(s->ctx);
 			jobs[i].out_of_order = p->steps[i].out_of_order;
 		} else {
 			rc = job_down(s, &jobs[i], &p->steps[i]);
@@ -533,10 +554,12 @@ int strata_redo(strata *ctx, unsigned flags, strata_run **out)
 	if (!rc && p.n)
 		rc = jobs_from_plan(&r.s, &p, &jobs);
 	if (!rc && jobs) {
-		job_up(&again, m);
-		rc = run_jobs(&r, jobs, 1, flags);
+		rc = job_up(&again, m) ? err_oom(ctx) : STRATA_OK;
+		if (!rc)
+			rc = run_jobs(&r, jobs, 1, flags);
 		if (!rc)
 			rc = run_job(&r, &again);
+		free(again.owned_where);
 	}
 	jobs_free(jobs, p.n);
 	plan_release(&p);

@@ -21,6 +21,13 @@ struct entry {
 	int64_t version;
 	int kind;        /* 0 .sql, 1 .up.sql, 2 .down.sql */
 	size_t stem_len; /* the name without its ".sql" suffix */
+	bool regular;    /* readdir said a regular file: no fstat needed */
+};
+
+/* A read buffer reused for every file of a folder. */
+struct rbuf {
+	char *buf;
+	size_t cap;
 };
 
 /* What a folder holds: migration files, and names to warn about. */
@@ -219,6 +226,7 @@ static int list_folder(strata *ctx, const char *dir, DIR *d, struct listing *l)
 			continue;
 		}
 		e->stem_len = n - suffix_len[e->kind];
+		e->regular = de->d_type == DT_REG;
 		e->file = strdup(name);
 		if (!e->file)
 			return err_oom(ctx);
@@ -255,59 +263,84 @@ static void sort(void *items, size_t n, size_t size,
 		qsort(items, n, size, cmp);
 }
 
-/* The whole file, NUL-terminated, with one open/fstat/read. */
-static int read_file(strata *ctx, int dfd, const char *file, const char *path,
-		     char **out, size_t *len)
+static bool rbuf_room(struct rbuf *b, size_t want)
+{
+	char *grown;
+	size_t cap;
+
+	if (want <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 64 * 1024;
+	while (cap < want) {
+		if (cap > SIZE_MAX / 2)
+			return false;
+		cap *= 2;
+	}
+	if (!(grown = realloc(b->buf, cap)))
+		return false;
+	b->buf = grown;
+	b->cap = cap;
+	return true;
+}
+
+/*
+ * The whole file into b, NUL-terminated: open, read, close.  When readdir
+ * said the name is a regular file, no fstat: a regular file's read comes
+ * back short only at its end (POSIX), so one read that does not fill the
+ * buffer is the whole file.  Anything else (a symlink, a file system that
+ * gives no type) is checked with fstat first.
+ */
+static int read_file(strata *ctx, int dfd, const struct entry *e,
+		     const char *path, struct rbuf *b, size_t *len)
 {
 	struct stat st;
-	size_t got = 0, size;
-	char *buf = NULL;
+	size_t got = 0, hint = 0;
 	int fd, err = 0;
 
-	*out = NULL;
-	fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(dfd, e->file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return err_set(ctx, STRATA_EINVAL, "cannot read '%s': %s", path,
 			       strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		err = errno;
-		goto fail;
+	if (!e->regular) {
+		if (fstat(fd, &st) != 0) {
+			err = errno;
+			goto fail;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			close(fd);
+			return err_set(ctx, STRATA_EINVAL,
+				       "'%s' is not a regular file", path);
+		}
+		if ((uintmax_t)st.st_size >= SIZE_MAX - 1) {
+			err = EFBIG;
+			goto fail;
+		}
+		hint = (size_t)st.st_size + 1; /* room to see the end */
 	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return err_set(ctx, STRATA_EINVAL, "'%s' is not a regular file",
-			       path);
-	}
-	if ((uintmax_t)st.st_size >= SIZE_MAX) {
-		err = EFBIG;
-		goto fail;
-	}
-	size = (size_t)st.st_size;
-	buf = malloc(size + 1);
-	if (!buf) {
-		close(fd);
-		return err_oom(ctx);
-	}
-	while (got < size) {
-		ssize_t r = read(fd, buf + got, size - got);
-
+	for (;;) {
+		size_t ask;
+		ssize_t r;
+		if (!rbuf_room(b, got + (hint > got ? hint - got : 0) + 4096)) {
+			close(fd);
+			return err_oom(ctx);
+		}
+		ask = b->cap - got - 1; /* keep a byte for the NUL */
+		r = read(fd, b->buf + got, ask);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			err = errno;
 			goto fail;
 		}
-		if (r == 0)
-			break; /* it shrank since fstat */
 		got += (size_t)r;
+		if (r == 0 || (size_t)r < ask)
+			break;
 	}
 	close(fd);
-	buf[got] = '\0';
-	*out = buf;
+	b->buf[got] = '\0';
 	*len = got;
 	return STRATA_OK;
 fail:
-	free(buf);
 	close(fd);
 	return err_set(ctx, STRATA_EINVAL, "cannot read '%s': %s", path,
 		       strerror(err));
@@ -479,10 +512,10 @@ static int check_version(strata *ctx, const char *dir,
 /* Read and parse the migration of files[lo..hi) (checked) into *m. */
 static int load_version(strata *ctx, const char *dir, int dfd,
 			const struct entry *files, size_t lo, size_t hi,
-			struct migration *m)
+			struct rbuf *bufs, struct migration *m)
 {
 	const struct entry *main_file = NULL, *down = NULL;
-	char *path = NULL, *down_path = NULL, *text = NULL, *down_text = NULL;
+	char *path = NULL, *down_path = NULL;
 	size_t len = 0, down_len = 0, i;
 	const char *name, *name_end;
 	int rc;
@@ -497,22 +530,21 @@ static int load_version(strata *ctx, const char *dir, int dfd,
 	path = join(dir, main_file->file);
 	if (!path)
 		return err_oom(ctx);
-	rc = read_file(ctx, dfd, main_file->file, path, &text, &len);
+	rc = read_file(ctx, dfd, main_file, path, &bufs[0], &len);
 	if (rc)
 		goto out;
 	if (main_file->kind == 0) {
-		rc = parse_single(ctx, path, text, len, m);
+		rc = parse_single(ctx, path, bufs[0].buf, len, m);
 	} else {
 		if (down) {
 			down_path = join(dir, down->file);
-			rc = down_path ? read_file(ctx, dfd, down->file,
-						   down_path, &down_text,
-						   &down_len)
+			rc = down_path ? read_file(ctx, dfd, down, down_path,
+						   &bufs[1], &down_len)
 				       : err_oom(ctx);
 		}
 		if (!rc)
-			rc = parse_pair(ctx, path, text, len, down_path,
-					down_text, down_len, m);
+			rc = parse_pair(ctx, path, bufs[0].buf, len, down_path,
+					down ? bufs[1].buf : NULL, down_len, m);
 	}
 	if (rc)
 		goto out;
@@ -530,8 +562,6 @@ static int load_version(strata *ctx, const char *dir, int dfd,
 out:
 	free(path);
 	free(down_path);
-	free(text);
-	free(down_text);
 	return rc;
 }
 
@@ -557,6 +587,7 @@ int source_add_dir(strata *ctx, struct source *src, const char *dir)
 {
 	struct listing l = { 0 };
 	struct source add = { 0 };
+	struct rbuf bufs[2] = { { 0 }, { 0 } }; /* a file, its down file */
 	struct migration m;
 	DIR *d;
 	size_t i, j;
@@ -596,7 +627,7 @@ int source_add_dir(strata *ctx, struct source *src, const char *dir)
 		     j < l.n_files && l.files[j].version == l.files[i].version;
 		     j++)
 			;
-		rc = load_version(ctx, dir, dirfd(d), l.files, i, j, &m);
+		rc = load_version(ctx, dir, dirfd(d), l.files, i, j, bufs, &m);
 		if (!rc)
 			rc = list_push(ctx, &add, &m);
 		if (rc)
@@ -604,6 +635,8 @@ int source_add_dir(strata *ctx, struct source *src, const char *dir)
 	}
 	rc = append(ctx, src, &add);
 out:
+	free(bufs[0].buf);
+	free(bufs[1].buf);
 	list_release(&add);
 	listing_release(&l);
 	closedir(d);

@@ -95,12 +95,12 @@ static void sq_close(struct engine_conn *c)
 	if (!s)
 		return;
 	sqlite_unlock(c);
+	if (s->fk.auth_set && s->db) /* a borrowed handle goes back clean */
+		sqlite3_set_authorizer(s->db, NULL, NULL);
 	if (s->owns_db)
 		sqlite3_close_v2(s->db);
 	attempt_release(&s->stale);
-	for (size_t i = 0; i < s->touched.n; i++)
-		free(s->touched.names[i]);
-	free(s->touched.names);
+	sqlite_fk_release(s);
 	free(s->path);
 	free(s->lock_path);
 	free(s->lock_line);
@@ -226,9 +226,14 @@ static int sq_exec(struct engine_conn *c, const char *sql, size_t len,
 	(void)flags; /* autocommit already runs each statement on its own */
 	info->statements_done = 0;
 	info->err_off = -1;
-	s->touched.in_body = true;
+	if (s->fk.armed) {
+		rc = sqlite_fk_body_start(s, sql, len);
+		if (rc)
+			return rc;
+	}
+	s->fk.in_body = true;
 	rc = exec_body(s, sql, len, info);
-	s->touched.in_body = false;
+	s->fk.in_body = false;
 	return rc;
 }
 
@@ -257,7 +262,7 @@ static int exec_body(struct sqlite_conn *s, const char *sql, size_t len,
 			info->err_off =
 				off >= 0 ? (long)(p - sql) + off
 					 : (long)(skip_blank(p, end) - sql);
-			if (s->touched.denied_txn)
+			if (s->fk.denied_txn)
 				return err_set(
 					s->base.ctx, STRATA_ESQL,
 					"%s ends the migration's own transaction: strata runs each migration in a transaction of its own, so remove it (or mark the migration '-- strata:no-transaction')",
@@ -298,7 +303,12 @@ static int sq_begin(struct engine_conn *c)
 
 static int sq_commit(struct engine_conn *c)
 {
-	return exec_simple((struct sqlite_conn *)c, "COMMIT");
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+	int rc = exec_simple(s, "COMMIT");
+
+	if (!rc)
+		s->fk.unsettled = false; /* the checked migration is in */
+	return rc;
 }
 
 static int sq_rollback(struct engine_conn *c)

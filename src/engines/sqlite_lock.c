@@ -94,14 +94,22 @@ static int write_line(struct sqlite_conn *s, const struct attempt *a)
 			a->started_at ? a->started_at : "",
 			a->name ? a->name : "");
 	sb_addc(&line, '\n');
+	/*
+	 * An ordinary write: no fsync, no commit.  Spaces after the newline
+	 * cover a longer earlier line (readers stop at the newline), so each
+	 * write is one pwrite; only the run's first also sets the length.
+	 */
+	while (s->lock_len_known && line.len < s->lock_len && !line.failed)
+		sb_addc(&line, ' ');
 	if (line.failed)
 		return err_oom(s->base.ctx);
-	/* An ordinary write: no fsync, no commit. */
 	if (pwrite(s->lock_fd, line.buf, line.len, 0) != (ssize_t)line.len ||
-	    ftruncate(s->lock_fd, (off_t)line.len) != 0)
+	    (!s->lock_len_known && ftruncate(s->lock_fd, (off_t)line.len) != 0))
 		rc = err_set(s->base.ctx, STRATA_EIO,
 			     "cannot write lock file '%s': %s", s->lock_path,
 			     strerror(errno));
+	else
+		s->lock_len = line.len, s->lock_len_known = true;
 	sb_release(&line);
 	return rc;
 }
@@ -237,6 +245,7 @@ void sqlite_unlock(struct engine_conn *c)
 	flock(s->lock_fd, LOCK_UN);
 	close(s->lock_fd);
 	s->lock_fd = -1;
+	s->lock_len_known = false;
 }
 
 int sqlite_attempt_begin(struct engine_conn *c, const struct attempt *a,
