@@ -9,7 +9,7 @@ WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
        -Wwrite-strings -Wformat=2 -Wvla -Wundef -Wcast-align -fno-common
 CFLAGS ?= -O2 -g
-PKGS := sqlite3 jansson
+PKGS := sqlite3 nettle jansson
 has = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo 1)
 WITH_POSTGRES ?= $(if $(wildcard src/engines/postgres.c),$(call has,libpq))
 # libpq is not linked: the engine loads it when a postgres:// URL is used
@@ -170,7 +170,7 @@ fuzz-parse:
 	@mkdir -p $(BUILD)/fuzz/corpus_parse
 	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_parse $(FUZZ_PARSE_SRC) \
-		$(shell $(PKG_CONFIG) --cflags --libs libcrypto)
+		$(shell $(PKG_CONFIG) --cflags --libs nettle)
 	$(BUILD)/fuzz/fuzz_parse -max_total_time=$(FUZZ_TIME) -max_len=4096 \
 		$(BUILD)/fuzz/corpus_parse tests/fuzz/corpus_parse
 

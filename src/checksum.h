@@ -11,8 +11,4 @@
 void checksum_sha256_hex(const char *data, size_t len,
 			 char out[CHECKSUM_HEX_LEN + 1]);
 
-/* The same without the CPU's SHA instructions (for tests). */
-void checksum_sha256_hex_portable(const char *data, size_t len,
-				  char out[CHECKSUM_HEX_LEN + 1]);
-
 #endif
