@@ -299,8 +299,10 @@ def test_mysql_trigger_gets_delimiter_lines(run, engine, other, mig, workdir):
     mig.write("001_t.sql", up="CREATE TABLE t (id INT PRIMARY KEY, n INT, note TEXT);",
               down="DROP TABLE t;")
     mig.write("002_trg.sql",
-              up="CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW\nBEGIN\n"
-                 "  SET NEW.n = NEW.n + 1;\n  SET NEW.note = 'a\\\\b;c';\nEND;\n"
+              up="DELIMITER //\n"
+                 "CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW\nBEGIN\n"
+                 "  SET NEW.n = NEW.n + 1;\n  SET NEW.note = 'a\\\\b;c';\nEND//\n"
+                 "DELIMITER ;\n"
                  "INSERT INTO t (id, n) VALUES (1, 41);",
               down="DROP TRIGGER t_bi;")
     r = run("-u", engine.url, "-d", str(mig), "up")
