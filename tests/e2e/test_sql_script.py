@@ -7,6 +7,7 @@ the same tracking rows (times, applied_by and execution_ms aside), `status` up t
 second run of the script stopped by its guard.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -133,7 +134,6 @@ def assert_same(run, a, b, mig):
 def assert_up_to_date(run, engine, mig):
     r = run("-u", engine.url, "-d", str(mig), "--json", "status")
     assert r.code == 0, r.err
-    import json
     st = json.loads(r.out)
     assert st["pending"] == [] and st["modified"] == [] and not st["dirty"], st
     return st
@@ -147,7 +147,11 @@ def test_up_sql_script_matches_up(run, engine, other, mig, workdir):
     assert r.code == 0, r.err
 
     script = script_of(run, other, mig, "up", "--sql")
+    if other.name == "sqlite":
+        assert not other.path.exists()  # reading a missing database creates nothing
     assert "assumes the database is at base" in script
+    # the header lists what it was made from
+    assert re.search(r"(?m)^--   4_users_name  \S*004_users_name\.sql$", script), script
     assert "****" in script or "@" not in other.url  # the header's URL is masked
     if getattr(other, "password", None):
         assert other.password not in script
@@ -347,6 +351,9 @@ def test_sql_changes_nothing(strata, engine, mig, workdir):
     r = strata("up", "--sql")
     assert r.code == 0, r.err
     assert "-- up 2_posts" in r.out
+    r = strata("--json", "up", "--sql")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["script"].count("-- up 2_posts") == 1
     assert engine.snapshot() == before
 
 
@@ -360,3 +367,18 @@ def test_help_and_completion_mention_sql(run):
     up = re.search(r"(?m)^\s*up\) echo \"([^\"]*)\"", text).group(1).split()
     down = re.search(r"(?m)^\s*down\) echo \"([^\"]*)\"", text).group(1).split()
     assert "--sql" in up and "--from" in up and "--sql" in down and "--from" in down
+
+
+def test_postgres_search_path_of_one_migration_does_not_leak(run, engine, mig, workdir):
+    """A pg_dump-style migration empties search_path; the next one still finds its schema."""
+    if engine.name != "postgres":
+        pytest.skip("search_path is PostgreSQL's")
+    mig.write("001_dump.sql", up="SELECT pg_catalog.set_config('search_path', '', false);",
+              down="SELECT 1;")
+    mig.write("002_b.sql", up="CREATE TABLE b (id integer);", down="DROP TABLE b;")
+    script = script_of(run, engine, mig, "up", "--sql")
+    assert 'SET search_path = "%s";' % engine.schema in script
+    code, err = run_client(engine, script, workdir)
+    assert code == 0, err
+    assert engine.user_tables() == ["b"]
+    assert engine.applied() == [1, 2]
