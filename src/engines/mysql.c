@@ -729,8 +729,9 @@ static int my_tracking_create(struct engine_conn *c, const char *prefix)
 		rc = err_oom(c->ctx);
 	mysqlsplit_init(&it, sql.buf, sql.len);
 	while (!rc && mysqlsplit_next(&it, &st)) {
-		sql.buf[st.off + st.len] = '\0'; /* the ';' */
-		rc = my_exec_simple(m, m->db, sql.buf + st.off);
+		char *one = strndup(sql.buf + st.off, st.len);
+		rc = one ? my_exec_simple(m, m->db, one) : err_oom(c->ctx);
+		free(one);
 	}
 	sb_release(&sql);
 	return rc;

@@ -1,4 +1,5 @@
 /* test_sqlscript.c - strata_sql_script() offline: no database is touched. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,12 +172,40 @@ static void test_servers_quote_backslashes(void **state)
 	strata_close(ctx);
 }
 
+/* Live, on an application's handle: the state is read from it. */
+static void test_app_handle_live(void **state)
+{
+	strata_script_opts o = { .direction = STRATA_UP,
+				 .target = STRATA_LATEST };
+	struct sqlite3 *db = NULL;
+	strata_run *run = NULL;
+	strata *ctx = NULL;
+	char *s = NULL;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(strata_open_sqlite(&ctx, db), STRATA_OK);
+	assert_int_equal(strata_add_migrations(ctx, migs, 3), STRATA_OK);
+	assert_int_equal(strata_up(ctx, 1, 0, &run), STRATA_OK);
+	strata_run_free(run);
+	assert_int_equal(strata_sql_script(ctx, &o, &s), STRATA_OK);
+	assert_non_null(strstr(s, "-- database: sqlite::memory: (sqlite)\n"));
+	assert_non_null(strstr(s, "assumes the database is at version 1, as "
+				  "read from the live database"));
+	assert_null(strstr(s, "-- up 1_users"));
+	assert_non_null(strstr(s, "-- up 2_idx"));
+	strata_free(s);
+	strata_close(ctx);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sqlite_from_base),
 		cmocka_unit_test(test_from_checks),
 		cmocka_unit_test(test_servers_quote_backslashes),
+		cmocka_unit_test(test_app_handle_live),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
