@@ -64,6 +64,8 @@ struct cli {
 	const char *format; /* schema --format; NULL when not given */
 	const char *output; /* backup/recover/embed --output */
 	const char *symbol; /* embed --symbol */
+	bool sql;           /* up/down --sql */
+	const char *from;   /* up/down --from; NULL when not given */
 
 	const struct cmd *cmd;
 	int argc; /* positional arguments after the command name */
@@ -118,6 +120,9 @@ int cmd_stamp(struct cli *cli);
 int cmd_repair(struct cli *cli);
 int cmd_schema(struct cli *cli);
 int cmd_help(struct cli *cli);
+/* up/down --sql [--from VERSION|base] (cmd_sql.c). */
+int cmd_sql_script(struct cli *cli, int direction, int64_t target, int steps,
+		   unsigned flags);
 int cmd_backup(struct cli *cli);
 int cmd_restore(struct cli *cli);
 int cmd_check(struct cli *cli);

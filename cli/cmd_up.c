@@ -241,6 +241,9 @@ int cmd_up(struct cli *cli)
 
 	if (cli->argc == 1 && !cli_parse_version(cli, cli->argv[0], &target))
 		return CLI_USAGE;
+	if (cli->sql || cli->from)
+		return cmd_sql_script(cli, STRATA_UP, target, 0,
+				      run_flags(cli));
 	if (cli->dry_run)
 		return dry_run(cli, STRATA_UP, target, 0, run_flags(cli));
 	strata_set_progress(cli->ctx, out_progress, cli);
@@ -265,6 +268,9 @@ int cmd_down(struct cli *cli)
 			return CLI_USAGE;
 		steps = 0;
 	}
+	if (cli->sql || cli->from)
+		return cmd_sql_script(cli, STRATA_DOWN, target, steps,
+				      run_flags(cli));
 	if (cli->dry_run)
 		return dry_run(cli, STRATA_DOWN, target, steps, run_flags(cli));
 	strata_set_progress(cli->ctx, out_progress, cli);

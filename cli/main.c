@@ -39,6 +39,8 @@ enum opt_id {
 	OPT_FORMAT,
 	OPT_OUTPUT,
 	OPT_SYMBOL,
+	OPT_SQL,
+	OPT_FROM,
 };
 
 /* Accepted before or after the command name. */
@@ -92,6 +94,10 @@ static const struct opt_spec up_opts[] = {
 	  "also apply pending migrations below the highest applied one" },
 	{ OPT_IGNORE_CHECKSUMS, "ignore-checksums", 0, NULL,
 	  "do not refuse to run when an applied migration's file changed" },
+	{ OPT_SQL, "sql", 0, NULL,
+	  "print the run as one SQL script for the engine's own client" },
+	{ OPT_FROM, "from", 0, "VERSION|base",
+	  "with --sql: plan from the files as if the database were at VERSION; connect to nothing" },
 	{ 0 },
 };
 
@@ -99,6 +105,10 @@ static const struct opt_spec down_opts[] = {
 	{ OPT_STEPS, "steps", 0, "N", "roll back the N most recently applied" },
 	{ OPT_DRY_RUN, "dry-run", 0, NULL,
 	  "print the plan and its exact SQL; change nothing" },
+	{ OPT_SQL, "sql", 0, NULL,
+	  "print the run as one SQL script for the engine's own client" },
+	{ OPT_FROM, "from", 0, "VERSION|base",
+	  "with --sql: plan from the files as if the database were at VERSION; connect to nothing" },
 	{ 0 },
 };
 
@@ -158,7 +168,14 @@ static const struct cmd commands[] = {
 	  "apply pending migrations (all, or up to VERSION)",
 	  "Stops with exit 1 if an applied migration's file changed, or if a pending\n"
 	  "migration is below the highest applied one.  Then takes the lock, backs up\n"
-	  "a SQLite database and applies each migration in its own transaction.",
+	  "a SQLite database and applies each migration in its own transaction.\n"
+	  "With --sql, changes nothing and prints the run as one script for the\n"
+	  "engine's own client (sqlite3, psql -v ON_ERROR_STOP=1, mariadb): a guard\n"
+	  "that fails unless the database is at the version it was planned from,\n"
+	  "the tracking tables, then each migration with its tracking rows.  With\n"
+	  "--from VERSION|base it connects to nothing: the plan is made from the\n"
+	  "files as if the database were at VERSION.\n"
+	  "  strata -u postgres://app@db/prod up --sql --from 12 > up.sql",
 	  up_opts },
 	{ "down", cmd_down, CMD_NEEDS_DB | CMD_NEEDS_DIR, 0, 1,
 	  "[VERSION|base]",
@@ -166,7 +183,9 @@ static const struct cmd commands[] = {
 	  "With no VERSION, rolls back the most recently applied migration; with\n"
 	  "VERSION, every applied migration above it (0 or 'base': all of them).\n"
 	  "Refused as a whole when one of them is irreversible.  A migration whose\n"
-	  "file is gone is rolled back with the down SQL stored when it was applied.",
+	  "file is gone is rolled back with the down SQL stored when it was applied.\n"
+	  "With --sql [--from VERSION|base], prints the rollback as one script for\n"
+	  "the engine's own client instead (see 'strata help up').",
 	  down_opts },
 	{ "redo", cmd_redo, CMD_NEEDS_DB | CMD_NEEDS_DIR, 0, 0, "",
 	  "roll back the most recently applied migration and apply it again",
@@ -555,6 +574,8 @@ static int apply_opt(struct cli *cli, const struct opt_spec *o,
 		break;
 	case OPT_OUTPUT: cli->output = value; break;
 	case OPT_SYMBOL: cli->symbol = value; break;
+	case OPT_SQL: cli->sql = true; break;
+	case OPT_FROM: cli->from = value; break;
 	case OPT_FORMAT:
 		if (strcmp(value, "sql") && strcmp(value, "json"))
 			return cli_usage(

@@ -19,8 +19,8 @@ _strata_command_opts()
 	case $1 in
 	new) echo "--timestamp" ;;
 	status) echo "--exit-code" ;;
-	up) echo "--dry-run --allow-out-of-order --ignore-checksums" ;;
-	down) echo "--steps --dry-run" ;;
+	up) echo "--dry-run --allow-out-of-order --ignore-checksums --sql --from" ;;
+	down) echo "--steps --dry-run --sql --from" ;;
 	stamp) echo "--delete" ;;
 	repair) echo "--yes" ;;
 	schema) echo "--format" ;;
@@ -34,7 +34,7 @@ _strata_takes_value()
 {
 	case $2 in
 	--url | -u | --dir | -d | --table | --backup-dir | --keep-backups | \
-		--lock-timeout | --steps | --format | --symbol)
+		--lock-timeout | --steps | --format | --symbol | --from)
 		return 0
 		;;
 	--output | -o)
@@ -155,6 +155,7 @@ _strata_reply()
 		--output | -o) _strata_files "$val" ;;
 		--url | -u) _strata_url "$val" ;;
 		--format) _strata_words "sql json" "$val" ;;
+		--from) _strata_words "base $(_strata_versions "$dir")" "$val" ;;
 		esac
 		if [[ $cur == --*=* ]]; then
 			for ((i = before; i < ${#COMPREPLY[@]}; i++)); do

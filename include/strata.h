@@ -345,6 +345,37 @@ STRATA_API int strata_down(strata *ctx, int64_t target, int steps,
 STRATA_API int strata_redo(strata *ctx, unsigned flags, strata_run **out);
 STRATA_API void strata_run_free(strata_run *run);
 
+/* ---- SQL scripts for the engine's own client ('up --sql') -------------- */
+
+/* What a script does, and the state it starts from. */
+typedef struct strata_script_opts {
+	int direction;  /* STRATA_UP or STRATA_DOWN */
+	int64_t target; /* as for strata_plan_up / strata_plan_down */
+	int steps;      /* down: as for strata_plan_down */
+	unsigned flags; /* STRATA_ALLOW_OUT_OF_ORDER, STRATA_IGNORE_CHECKSUMS */
+	bool offline;   /* plan from the files alone; connect to nothing */
+	bool from_base; /* offline: as if no migration were applied */
+	int64_t from;   /* offline: as if every one up to 'from' were */
+} strata_script_opts;
+
+/*
+ * The run strata_up/strata_down would make, as one SQL script for the
+ * engine's own client (sqlite3, psql -v ON_ERROR_STOP=1, mariadb/mysql):
+ * a header comment (database masked, the state assumed), a guard that
+ * fails unless the database is at that version (so a second run fails
+ * before it changes anything), the tracking tables' DDL (up), then per
+ * migration its transaction (none for a no-transaction one), body and
+ * tracking rows.  Not offline: the state and the plan are read from the
+ * database, which is not changed.  Offline: nothing is connected; the
+ * engine comes from the URL's scheme, and a 'from' no migration has is
+ * STRATA_EINVAL (0 with no migration 0 is base).  *out is a NUL-terminated
+ * string the caller frees with strata_free() (NULL on failure).  Returns
+ * STRATA_OK, STRATA_EINVAL, the codes of strata_plan_up/strata_plan_down,
+ * STRATA_EUNSUPPORTED (engine not built in) or STRATA_ENOMEM.
+ */
+STRATA_API int strata_sql_script(strata *ctx, const strata_script_opts *opts,
+				 char **out);
+
 /*
  * Create the database (SQLite) and the tracking tables if missing.
  * Returns STRATA_OK or a connection code.

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb.h"
 #include "strata.h"
 #include "url.h"
 
@@ -91,6 +92,14 @@ struct engine {
 	int (*tracking_exists)(struct engine_conn *c, const char *prefix,
 			       bool *out);
 	int (*tracking_create)(struct engine_conn *c, const char *prefix);
+	/*
+	 * The DDL tracking_create runs, appended to *out as statements that
+	 * each end with ";\n" (no transaction control), for scripts a client
+	 * runs ('up --sql').  'qual' goes before each table name: "" or a
+	 * quoted schema/database and a dot (SQLite ignores it).
+	 */
+	void (*tracking_ddl)(struct sb *out, const char *qual,
+			     const char *prefix);
 
 	/* The whole-run lock; wait up to timeout_s, then STRATA_ELOCKED. */
 	int (*lock)(struct engine_conn *c, int timeout_s);

@@ -701,35 +701,21 @@ static int my_tracking_exists(struct engine_conn *c, const char *prefix,
 	return my_tracking_tables((struct my_conn *)c, prefix, out, &hist);
 }
 
-static int my_tracking_create(struct engine_conn *c, const char *prefix)
+/*
+ * The tracking tables' DDL, each statement ending ";\n" (also printed in
+ * 'up --sql' scripts).  The prefix is checked to be [A-Za-z0-9_] and
+ * written unquoted, as track.c writes it; 'qual' ("" or a quoted database
+ * and a dot) goes before each table name.  The columns are those of the
+ * other engines; times are the same ISO-8601 text.  InnoDB, so that a
+ * migration's rows commit with it; utf8mb4_bin, so that text compares
+ * exactly.  History first: a runner that sees the migrations table (how
+ * tracking_exists answers) must find the history table too.
+ */
+static void my_tracking_ddl(struct sb *sql, const char *qual,
+			    const char *prefix)
 {
-	struct my_conn *m = (struct my_conn *)c;
-	struct sb a = SB_INIT, b = SB_INIT;
-	int rc;
-
-	/*
-	 * The prefix is checked to be [A-Za-z0-9_] and written unquoted, as
-	 * track.c writes it.  The columns are those of the other engines;
-	 * times are the same ISO-8601 text.  InnoDB, so that a migration's
-	 * rows commit with it; utf8mb4_bin, so that text compares exactly.
-	 * Two statements: DDL commits on its own anyway.
-	 */
-	sb_addf(&a,
-		"CREATE TABLE IF NOT EXISTS %s_migrations (\n"
-		"  version BIGINT NOT NULL PRIMARY KEY,\n"
-		"  name VARCHAR(255) NOT NULL,\n"
-		"  description TEXT,\n"
-		"  checksum VARCHAR(64) NOT NULL,\n"
-		"  checksum_algo VARCHAR(16) NOT NULL,\n"
-		"  applied_at VARCHAR(32) NOT NULL,\n"
-		"  execution_ms BIGINT NOT NULL,\n"
-		"  applied_by VARCHAR(255),\n"
-		"  up_sql LONGTEXT,\n"
-		"  down_sql LONGTEXT\n"
-		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-		prefix);
-	sb_addf(&b,
-		"CREATE TABLE IF NOT EXISTS %s_history (\n"
+	sb_addf(sql,
+		"CREATE TABLE IF NOT EXISTS %s%s_history (\n"
 		"  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
 		"  version BIGINT,\n"
 		"  name VARCHAR(255),\n"
@@ -743,20 +729,43 @@ static int my_tracking_create(struct engine_conn *c, const char *prefix)
 		"  backup_path TEXT,\n"
 		"  applied_by VARCHAR(255),\n"
 		"  KEY %s_history_status (status)\n"
-		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-		prefix, prefix);
-	/*
-	 * History first: a runner that sees the migrations table (how
-	 * tracking_exists answers) must find the history table too.
-	 */
-	if (a.failed || b.failed)
+		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n",
+		qual, prefix, prefix);
+	sb_addf(sql,
+		"CREATE TABLE IF NOT EXISTS %s%s_migrations (\n"
+		"  version BIGINT NOT NULL PRIMARY KEY,\n"
+		"  name VARCHAR(255) NOT NULL,\n"
+		"  description TEXT,\n"
+		"  checksum VARCHAR(64) NOT NULL,\n"
+		"  checksum_algo VARCHAR(16) NOT NULL,\n"
+		"  applied_at VARCHAR(32) NOT NULL,\n"
+		"  execution_ms BIGINT NOT NULL,\n"
+		"  applied_by VARCHAR(255),\n"
+		"  up_sql LONGTEXT,\n"
+		"  down_sql LONGTEXT\n"
+		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n",
+		qual, prefix);
+}
+
+static int my_tracking_create(struct engine_conn *c, const char *prefix)
+{
+	struct my_conn *m = (struct my_conn *)c;
+	struct sb sql = SB_INIT;
+	struct mysqlsplit it;
+	struct mysqlsplit_stmt st;
+	int rc = STRATA_OK;
+
+	/* One statement at a time: DDL commits on its own anyway. */
+	my_tracking_ddl(&sql, "", prefix);
+	if (sql.failed)
 		rc = err_oom(c->ctx);
-	else
-		rc = my_exec_simple(m, m->db, b.buf);
-	if (!rc)
-		rc = my_exec_simple(m, m->db, a.buf);
-	sb_release(&a);
-	sb_release(&b);
+	mysqlsplit_init(&it, sql.buf, sql.len);
+	while (!rc && mysqlsplit_next(&it, &st)) {
+		char *one = strndup(sql.buf + st.off, st.len);
+		rc = one ? my_exec_simple(m, m->db, one) : err_oom(c->ctx);
+		free(one);
+	}
+	sb_release(&sql);
 	return rc;
 }
 
@@ -776,6 +785,7 @@ const struct engine engine_mysql = {
 	.query = my_query,
 	.tracking_exists = my_tracking_exists,
 	.tracking_create = my_tracking_create,
+	.tracking_ddl = my_tracking_ddl,
 	.lock = my_lock,
 	.unlock = my_unlock,
 	.lock_verify = my_lock_verify,

@@ -402,15 +402,16 @@ static int sq_tracking_exists(struct engine_conn *c, const char *prefix,
 	return rc;
 }
 
-static int sq_tracking_create(struct engine_conn *c, const char *prefix)
+/*
+ * The tracking tables' DDL, each statement ending ";\n" (also printed in
+ * 'up --sql' scripts).  The prefix is checked to be [A-Za-z0-9_]: safe as
+ * an identifier.  'qual' is ignored: SQLite's tables live in "main".
+ */
+static void sq_tracking_ddl(struct sb *sql, const char *qual,
+			    const char *prefix)
 {
-	struct sqlite_conn *s = (struct sqlite_conn *)c;
-	struct sb sql = SB_INIT;
-	int rc;
-
-	/* The prefix is checked to be [A-Za-z0-9_]: safe as an identifier. */
-	sb_addf(&sql,
-		"BEGIN IMMEDIATE;\n"
+	(void)qual;
+	sb_addf(sql,
 		"CREATE TABLE IF NOT EXISTS %s_migrations (\n"
 		"  version INTEGER PRIMARY KEY NOT NULL,\n"
 		"  name TEXT NOT NULL,\n"
@@ -440,9 +441,19 @@ static int sq_tracking_create(struct engine_conn *c, const char *prefix)
 		/* Every run asks whether the database is dirty: keep it cheap.
 		 */
 		"CREATE INDEX IF NOT EXISTS %s_history_dirty ON %s_history (id)"
-		" WHERE status = 'dirty';\n"
-		"COMMIT;",
+		" WHERE status = 'dirty';\n",
 		prefix, prefix, prefix, prefix);
+}
+
+static int sq_tracking_create(struct engine_conn *c, const char *prefix)
+{
+	struct sqlite_conn *s = (struct sqlite_conn *)c;
+	struct sb sql = SB_INIT;
+	int rc;
+
+	sb_adds(&sql, "BEGIN IMMEDIATE;\n");
+	sq_tracking_ddl(&sql, "", prefix);
+	sb_adds(&sql, "COMMIT;");
 	if (sql.failed)
 		return err_oom(c->ctx);
 	rc = exec_simple(s, sql.buf);
@@ -468,6 +479,7 @@ const struct engine engine_sqlite = {
 	.query = sq_query,
 	.tracking_exists = sq_tracking_exists,
 	.tracking_create = sq_tracking_create,
+	.tracking_ddl = sq_tracking_ddl,
 	.lock = sqlite_lock,
 	.unlock = sqlite_unlock,
 	.attempt_begin = sqlite_attempt_begin,
