@@ -20,11 +20,12 @@ static const strata_migration migs[] = {
 	{ 1, "users", "Create users",
 	  TEXT("CREATE TABLE users (id INTEGER PRIMARY KEY, n TEXT DEFAULT "
 	       "'a\\b''c')"),
-	  TEXT("DROP TABLE users;"), 0 },
+	  TEXT("DROP TABLE users;"), 0, STRATA_MIGRATION_VERSION },
 	{ 2, "idx", NULL, TEXT("CREATE INDEX users_n ON users (n);"),
-	  TEXT("DROP INDEX users_n;"), STRATA_NO_TRANSACTION },
+	  TEXT("DROP INDEX users_n;"), STRATA_NO_TRANSACTION,
+	  STRATA_MIGRATION_VERSION },
 	{ 3, "oneway", NULL, TEXT("INSERT INTO users (n) VALUES ('x');"), NULL,
-	  0, 0 },
+	  0, 0, STRATA_MIGRATION_VERSION },
 };
 
 static strata *open_ctx(const char *url)
