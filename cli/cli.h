@@ -64,6 +64,8 @@ struct cli {
 	const char *format; /* schema --format; NULL when not given */
 	const char *output; /* backup/recover/embed --output */
 	const char *symbol; /* embed --symbol */
+	const char *to;     /* test --to; NULL when not given */
+	bool from_live;     /* test --from-live */
 
 	const struct cmd *cmd;
 	int argc; /* positional arguments after the command name */
@@ -123,5 +125,6 @@ int cmd_restore(struct cli *cli);
 int cmd_check(struct cli *cli);
 int cmd_recover(struct cli *cli);
 int cmd_embed(struct cli *cli);
+int cmd_test(struct cli *cli);
 
 #endif
