@@ -133,9 +133,11 @@ static int column_row(void *payload, int ncol, const char *const *v)
 	json_object_set_new(col, "name", json_string(v[1]));
 	json_object_set_new(col, "type", json_string(v[2]));
 	json_object_set_new(col, "not_null",
-			    json_integer(v[3] && strcmp(v[3], "NO") == 0));
+			    json_boolean(v[3] && strcmp(v[3], "NO") == 0));
 	json_object_set_new(col, "default", jstr_or_null(v[4]));
 	json_object_set_new(col, "primary_key",
+			    json_boolean(v[5] && atoi(v[5]) > 0));
+	json_object_set_new(col, "primary_key_position",
 			    json_integer(v[5] ? atoi(v[5]) : 0));
 	json_object_set_new(col, "extra",
 			    v[6] && *v[6] ? json_string(v[6]) : json_null());
