@@ -75,6 +75,8 @@ static void test_text(struct cli *cli, const strata_test_result *r)
 		if (r->from_live && r->start_version)
 			printf("the live state (version %" PRId64 ")\n",
 			       r->start_version);
+		else if (r->from_live)
+			printf("the live state (nothing applied)\n");
 		else
 			printf("base\n");
 	}

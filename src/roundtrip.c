@@ -225,8 +225,9 @@ static int start_from_live(struct session *live, const struct scratch *sc,
 			   int64_t *version)
 {
 	*version = live->al.n ? live->al.items[live->al.n - 1].version : 0;
-	if (!live->c || !live->al.n)
-		return STRATA_OK; /* nothing applied: the same as base */
+	if (!live->c)
+		return STRATA_OK; /* no database yet: the same as base */
+	/* A file is copied whole, tables strata does not track included. */
 	if ((live->e->caps & ENGINE_FILE) && sc->file)
 		return live->e->backup(live->c, sc->file);
 	return STRATA_OK; /* servers: after the scratch context is open */

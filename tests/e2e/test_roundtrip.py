@@ -284,3 +284,18 @@ CREATE INDEX measures_at ON measures (at);
     assert part["partition_bound"] == "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
     code, obj, err = strata.json("test")
     assert code == 0, json.dumps(obj, indent=1)
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_from_live_copies_untracked_tables(strata, mig, engine):
+    """A file strata does not track yet is copied as it is: its tables meet the migrations."""
+    engine.execute("CREATE TABLE a (id INTEGER PRIMARY KEY);")
+    mig.write("001_a.sql", up="CREATE TABLE a (id INTEGER PRIMARY KEY);", down="DROP TABLE a;")
+    code, obj, err = strata.json("test")
+    assert code == 0, err
+    code, obj, err = strata.json("test", "--from-live")
+    assert code == 1
+    assert obj["start_version"] == 0 and obj["migrations"][0]["phase"] == "up"
+    assert "already exists" in obj["migrations"][0]["error"]
+    code, out, err = strata("test", "--from-live")
+    assert "from the live state (nothing applied)" in out
