@@ -171,16 +171,18 @@ static int test_one(struct test_run *r, const struct migration *m, bool *stop)
 	if (rc)
 		goto out;
 	if (strcmp(before, after) != 0) {
+		const char *base = m->path ? strrchr(m->path, '/') : NULL;
+		const char *dbase =
+			m->down_path ? strrchr(m->down_path, '/') : NULL;
 		char *diff;
 
-		const char *base = m->path ? strrchr(m->path, '/') : NULL;
-
 		base = base ? base + 1 : m->path;
+		dbase = dbase ? dbase + 1 : m->down_path ? m->down_path : base;
 		if (base) {
 			snprintf(label_a, sizeof(label_a), "before up (%s)",
 				 base);
 			snprintf(label_b, sizeof(label_b), "after down (%s)",
-				 base);
+				 dbase);
 		} else {
 			snprintf(label_a, sizeof(label_a),
 				 "before up (%" PRId64 "_%s)", m->version,

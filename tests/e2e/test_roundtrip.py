@@ -299,3 +299,15 @@ def test_sqlite_from_live_copies_untracked_tables(strata, mig, engine):
     assert "already exists" in obj["migrations"][0]["error"]
     code, out, err = strata("test", "--from-live")
     assert "from the live state (nothing applied)" in out
+
+
+def test_an_index_made_again_by_the_down_is_the_same_schema(strata, mig, engine):
+    """A down that drops and makes again what its up removed restores the schema, even
+    where the server lists keys in the order they were made (MySQL's SHOW CREATE TABLE)."""
+    mig.write("001_t.sql", up="CREATE TABLE t (id INTEGER PRIMARY KEY, a VARCHAR(10), b VARCHAR(10));\n"
+                              "CREATE INDEX t_a ON t (a);\nCREATE INDEX t_b ON t (b);",
+              down="DROP TABLE t;")
+    mig.write("002_drop_a.sql", up=drop_index(engine, "t_a", "t"), down="CREATE INDEX t_a ON t (a);")
+    code, obj, err = strata.json("test")
+    assert code == 0, json.dumps(obj, indent=1)
+    assert results(obj) == [(1, "reversible"), (2, "reversible")]
