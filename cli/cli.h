@@ -66,6 +66,8 @@ struct cli {
 	const char *symbol; /* embed --symbol */
 	bool sql;           /* up/down --sql */
 	const char *from;   /* up/down --from; NULL when not given */
+	const char *to;     /* test --to; NULL when not given */
+	bool from_live;     /* test --from-live */
 
 	const struct cmd *cmd;
 	int argc; /* positional arguments after the command name */
@@ -128,5 +130,6 @@ int cmd_restore(struct cli *cli);
 int cmd_check(struct cli *cli);
 int cmd_recover(struct cli *cli);
 int cmd_embed(struct cli *cli);
+int cmd_test(struct cli *cli);
 
 #endif

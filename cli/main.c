@@ -41,6 +41,8 @@ enum opt_id {
 	OPT_SYMBOL,
 	OPT_SQL,
 	OPT_FROM,
+	OPT_TO,
+	OPT_FROM_LIVE,
 };
 
 /* Accepted before or after the command name. */
@@ -150,6 +152,14 @@ static const struct opt_spec embed_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec test_opts[] = {
+	{ OPT_TO, "to", 0, "VERSION",
+	  "test the migrations up to VERSION (default: all)" },
+	{ OPT_FROM_LIVE, "from-live", 0, NULL,
+	  "start from a copy of the live state, not from base" },
+	{ 0 },
+};
+
 static const struct cmd commands[] = {
 	{ "init", cmd_init, CMD_NEEDS_DB, 0, 0, "",
 	  "create the migrations folder and the tracking tables",
@@ -209,6 +219,17 @@ static const struct cmd commands[] = {
 	{ "schema", cmd_schema, CMD_NEEDS_DB, 0, 0, "",
 	  "print the live schema, tracking tables left out", NULL,
 	  schema_opts },
+	{ "test", cmd_test, CMD_NEEDS_DB | CMD_NEEDS_DIR, 0, 0, "",
+	  "prove on a scratch database that each down restores the schema",
+	  "On a scratch database (SQLite: a file in a private temporary folder;\n"
+	  "servers: a temporary database strata_test_<random>, or on PostgreSQL a\n"
+	  "schema where databases may not be created), dropped at the end, each\n"
+	  "migration in order: the schema, up, down, the schema again (it must be\n"
+	  "the same), up again.  Each is reported reversible, irreversible (no down\n"
+	  "section: only applied) or broken (the down failed or did not restore the\n"
+	  "schema: the diff is shown; or an up failed, which ends the test).  Exit 1\n"
+	  "if any is broken.  The database of the URL is only read.",
+	  test_opts },
 	{ "backup", cmd_backup, CMD_NEEDS_DB, 0, 0, "",
 	  "take a consistent backup of the database now",
 	  "SQLite: the online backup API (consistent while others write, WAL\n"
@@ -576,6 +597,8 @@ static int apply_opt(struct cli *cli, const struct opt_spec *o,
 	case OPT_SYMBOL: cli->symbol = value; break;
 	case OPT_SQL: cli->sql = true; break;
 	case OPT_FROM: cli->from = value; break;
+	case OPT_TO: cli->to = value; break;
+	case OPT_FROM_LIVE: cli->from_live = true; break;
 	case OPT_FORMAT:
 		if (strcmp(value, "sql") && strcmp(value, "json"))
 			return cli_usage(

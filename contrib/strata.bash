@@ -6,7 +6,7 @@
 # checks them against 'strata --json help'.
 
 _strata_commands="init new status up down redo history validate stamp repair
-schema backup restore check recover embed help"
+schema test backup restore check recover embed help"
 
 # Accepted before or after the command name.
 _strata_global_opts="--url -u --dir -d --table --backup-dir --keep-backups
@@ -24,6 +24,7 @@ _strata_command_opts()
 	stamp) echo "--delete" ;;
 	repair) echo "--yes" ;;
 	schema) echo "--format" ;;
+	test) echo "--to --from-live" ;;
 	backup | recover) echo "--output -o" ;;
 	embed) echo "--output -o --symbol" ;;
 	esac
@@ -34,7 +35,7 @@ _strata_takes_value()
 {
 	case $2 in
 	--url | -u | --dir | -d | --table | --backup-dir | --keep-backups | \
-		--lock-timeout | --steps | --format | --symbol | --from)
+		--lock-timeout | --steps | --format | --symbol | --from | --to)
 		return 0
 		;;
 	--output | -o)
@@ -156,6 +157,7 @@ _strata_reply()
 		--url | -u) _strata_url "$val" ;;
 		--format) _strata_words "sql json" "$val" ;;
 		--from) _strata_words "base $(_strata_versions "$dir")" "$val" ;;
+		--to) _strata_words "head $(_strata_versions "$dir")" "$val" ;;
 		esac
 		if [[ $cur == --*=* ]]; then
 			for ((i = before; i < ${#COMPREPLY[@]}; i++)); do

@@ -523,6 +523,64 @@ enum strata_schema_format {
  */
 STRATA_API int strata_schema(strata *ctx, int format, char **out);
 
+/* ---- round trip: every down proven to restore the schema --------------- */
+
+/* strata_test() flags, or-ed with the run flags it passes on. */
+#define STRATA_TEST_FROM_LIVE 0x100u /* start from the live state */
+
+enum strata_test_outcome {
+	STRATA_TEST_REVERSIBLE = 1,   /* down restored the schema */
+	STRATA_TEST_IRREVERSIBLE = 2, /* no down section: only applied */
+	STRATA_TEST_BROKEN = 3,       /* down changed the schema, or failed */
+	STRATA_TEST_UNTESTED = 4,     /* after an up that failed */
+};
+
+/* One migration's outcome. */
+typedef struct strata_test_item {
+	int64_t version;
+	const char *name;
+	const char *file; /* NULL for embedded */
+	int outcome;      /* strata_test_outcome */
+	/* BROKEN: "up", "down", "schema" (down ran but did not restore it)
+	 * or "up again"; else NULL. */
+	const char *phase;
+	const char *error; /* "up"/"down"/"up again": the message, with
+			      file:line; else NULL */
+	const char *diff;  /* "schema": a unified diff of the schema dumps
+			      (JSON) before up and after down; else NULL */
+} strata_test_item;
+
+typedef struct strata_test_result {
+	size_t n;
+	strata_test_item *items; /* the migrations tested, version order */
+	size_t n_reversible, n_irreversible, n_broken, n_untested;
+	bool ok;               /* nothing broken */
+	bool from_live;        /* started from a copy of the live state */
+	int64_t start_version; /* the scratch database's first version */
+	const char *scratch;   /* "a temporary file", "temporary database x" */
+} strata_test_result;
+
+/*
+ * Prove the downs: on a scratch database (never the one of the URL, which
+ * is only read), from base or, with STRATA_TEST_FROM_LIVE, from the live
+ * state (SQLite: a backup-API copy of the file; servers: the migrations
+ * applied in the live database applied again, up to its version), take
+ * each migration up to 'target' (STRATA_LATEST: all) in order: the schema
+ * as strata_schema() dumps it (JSON), up, down, the schema again, which
+ * must be the same, then up again.  Irreversible migrations are only
+ * applied.  An up that fails ends the test (later ones are UNTESTED).  The
+ * scratch database is dropped (SQLite: its folder removed) at the end.
+ *
+ * Returns STRATA_OK when the test ran, broken migrations or not (see
+ * (*out)->ok); STRATA_ENOTFOUND for a target no migration has (0
+ * excepted), STRATA_EUNSUPPORTED where no scratch database can be made,
+ * or the code of what stopped it before the first migration.  *out is the
+ * caller's (free with strata_test_free), set only with STRATA_OK.
+ */
+STRATA_API int strata_test(strata *ctx, int64_t target, unsigned flags,
+			   strata_test_result **out);
+STRATA_API void strata_test_free(strata_test_result *r);
+
 /* ---- backups and health (SQLite: files; servers: dumps) ----------------- */
 
 /*

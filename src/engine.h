@@ -62,6 +62,32 @@ struct attempt {
 };
 void attempt_release(struct attempt *a);
 
+/*
+ * A scratch database for strata test; zeroed when unused.  'url' reaches
+ * it (the live URL's credentials and options, another database, schema
+ * or file); 'name' is its database or schema name, or (SQLite) the
+ * private folder; 'file' the SQLite file inside it.
+ */
+struct scratch {
+	struct strata_url url;
+	char *name;
+	char *file;
+	bool is_schema; /* PostgreSQL: a schema in the live database */
+	char *what;     /* for messages: "temporary database strata_test_x" */
+};
+
+/* scratch.c: helpers the engines' scratch methods share. */
+/* A deep copy of src into *dst (zeroed first); STRATA_ENOMEM on failure. */
+int scratch_url_copy(strata *ctx, struct strata_url *dst,
+		     const struct strata_url *src);
+/* Set (replace or add) query option key=value of u. */
+int scratch_url_set_param(strata *ctx, struct strata_url *u, const char *key,
+			  const char *value);
+/* "strata_test_" and 12 random lowercase hex digits; NULL on OOM. */
+char *scratch_random_name(void);
+/* Free what *sc holds and zero it. */
+void scratch_release(struct scratch *sc);
+
 struct engine {
 	const char *name;           /* "sqlite", "postgres", "mysql" */
 	const char *const *schemes; /* URL schemes, NULL-terminated */
@@ -163,6 +189,20 @@ struct engine {
 	/* The live schema without the tracking tables; *out malloc'd. */
 	int (*schema_dump)(struct engine_conn *c, const char *prefix,
 			   int format, char **out);
+
+	/*
+	 * strata test (src/roundtrip.c): make an empty scratch database
+	 * reached like 'live' (SQLite: a file in a new private temporary
+	 * folder; servers: CREATE DATABASE strata_test_<random>, PostgreSQL
+	 * falling back to a schema of that name where it may not create
+	 * databases), and drop it again.  Optional: NULL means strata test
+	 * is STRATA_EUNSUPPORTED.  scratch_drop releases *sc and logs (never
+	 * returns) what it could not remove.
+	 */
+	int (*scratch_create)(strata *ctx, const struct strata_url *live,
+			      struct scratch *sc);
+	void (*scratch_drop)(strata *ctx, const struct strata_url *live,
+			     struct scratch *sc);
 };
 
 /* Add a problem to a check result (strings copied); ENOMEM on failure. */

@@ -795,4 +795,6 @@ const struct engine engine_mysql = {
 	.backup = my_backup,
 	.check = my_check,
 	.schema_dump = my_schema_dump,
+	.scratch_create = my_scratch_create,
+	.scratch_drop = my_scratch_drop,
 };

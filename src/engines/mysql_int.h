@@ -54,6 +54,12 @@ char *my_one_line(const char *s);
 void my_lock_name(const struct my_conn *m, const char *prefix,
 		  char out[MY_LOCK_NAME_MAX + 1]);
 
+/* mysql_scratch.c */
+int my_scratch_create(strata *ctx, const struct strata_url *live,
+		      struct scratch *sc);
+void my_scratch_drop(strata *ctx, const struct strata_url *live,
+		     struct scratch *sc);
+
 /* mysql_lock.c */
 int my_lock(struct engine_conn *c, int timeout_s);
 void my_unlock(struct engine_conn *c);

@@ -133,9 +133,11 @@ static int column_row(void *payload, int ncol, const char *const *v)
 	json_object_set_new(col, "name", json_string(v[1]));
 	json_object_set_new(col, "type", json_string(v[2]));
 	json_object_set_new(col, "not_null",
-			    json_integer(v[3] && strcmp(v[3], "NO") == 0));
+			    json_boolean(v[3] && strcmp(v[3], "NO") == 0));
 	json_object_set_new(col, "default", jstr_or_null(v[4]));
 	json_object_set_new(col, "primary_key",
+			    json_boolean(v[5] && atoi(v[5]) > 0));
+	json_object_set_new(col, "primary_key_position",
 			    json_integer(v[5] ? atoi(v[5]) : 0));
 	json_object_set_new(col, "extra",
 			    v[6] && *v[6] ? json_string(v[6]) : json_null());
@@ -223,6 +225,85 @@ static int name_row(void *payload, int ncol, const char *const *v)
 
 /* ---- SHOW CREATE ------------------------------------------------------- */
 
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 0 a column, 1 the primary key, 2 another key, 3 a constraint, 4 else. */
+static int line_rank(const char *l)
+{
+	static const char *const keys[] = { "  KEY ", "  UNIQUE KEY ",
+					    "  FULLTEXT KEY ", "  SPATIAL KEY ",
+					    NULL };
+
+	if (strncmp(l, "  `", 3) == 0)
+		return 0;
+	if (strncmp(l, "  PRIMARY KEY ", 14) == 0)
+		return 1;
+	for (int i = 0; keys[i]; i++)
+		if (strncmp(l, keys[i], strlen(keys[i])) == 0)
+			return 2;
+	return strncmp(l, "  CONSTRAINT ", 13) == 0 ? 3 : 4;
+}
+
+/*
+ * SHOW CREATE TABLE lists keys and constraints in the order they were
+ * made: a down that drops an index and makes it again moves it to the
+ * end, the same schema.  Keys and constraints go in name order (columns,
+ * whose order is the schema's, stay).  Frees def on success.
+ */
+static char *sorted_keys(char *def)
+{
+	char *open = strstr(def, " (\n"), *close = strrchr(def, '\n');
+	char **lines, **order, *p;
+	size_t n = 1, k = 0, at = 0;
+	struct sb sb = SB_INIT;
+
+	if (!open || !close || close <= open + 3)
+		return def;
+	for (p = open + 3; p < close; p++)
+		n += *p == '\n';
+	lines = malloc(n * sizeof(*lines));
+	order = malloc(n * sizeof(*order));
+	if (!lines || !order) {
+		free(lines);
+		free(order);
+		free(def);
+		return NULL;
+	}
+	for (p = open + 3; p < close && k < n;) {
+		char *nl = memchr(p, '\n', (size_t)(close - p));
+		char *end = nl ? nl : close;
+
+		if (end > p && end[-1] == ',')
+			end[-1] = '\0';
+		*end = '\0';
+		lines[k++] = p;
+		p = end + 1;
+	}
+	for (int rank = 0; rank <= 4; rank++) {
+		size_t first = at;
+
+		for (size_t i = 0; i < k; i++)
+			if (line_rank(lines[i]) == rank)
+				order[at++] = lines[i];
+		if (rank == 2 || rank == 3)
+			qsort(&order[first], at - first, sizeof(*order),
+			      cmp_line);
+	}
+	sb_add(&sb, def, (size_t)(open - def) + 3);
+	for (size_t i = 0; i < at; i++) {
+		sb_adds(&sb, order[i]);
+		sb_adds(&sb, i + 1 < at ? ",\n" : "\n");
+	}
+	sb_adds(&sb, close + 1);
+	free(lines);
+	free(order);
+	free(def);
+	return sb_detach(&sb);
+}
+
 /*
  * def without "DEFINER=`u`@`h` " and " AUTO_INCREMENT=N", trailing
  * white space and ';' trimmed.
@@ -258,6 +339,8 @@ static char *clean_definition(const char *def)
 	       (sb.buf[sb.len - 1] == ';' || sb.buf[sb.len - 1] == ' ' ||
 		sb.buf[sb.len - 1] == '\n'))
 		sb.buf[--sb.len] = '\0';
+	if (!sb.failed && strncmp(sb.buf, "CREATE TABLE ", 13) == 0)
+		return sorted_keys(sb_detach(&sb));
 	return sb_detach(&sb);
 }
 

@@ -1035,4 +1035,6 @@ const struct engine engine_postgres = {
 	.backup = pg_backup,
 	.check = pg_check,
 	.schema_dump = pg_schema_dump,
+	.scratch_create = pg_scratch_create,
+	.scratch_drop = pg_scratch_drop,
 };

@@ -63,6 +63,12 @@ int pg_schema_dump(struct engine_conn *c, const char *prefix, int format,
 int pg_check(struct engine_conn *c, const char *prefix,
 	     strata_check_result *out);
 
+/* postgres_scratch.c */
+int pg_scratch_create(strata *ctx, const struct strata_url *live,
+		      struct scratch *sc);
+void pg_scratch_drop(strata *ctx, const struct strata_url *live,
+		     struct scratch *sc);
+
 /* postgres_backup.c */
 int pg_backup(struct engine_conn *c, const char *path);
 

@@ -20,9 +20,19 @@
 	" AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '" cls \
 	"'::regclass AND e.objid = " oid " AND e.deptype = 'e')"
 
+/* A partition's constraints that its parent's made come with the parent. */
+#define NOT_CLONED                                           \
+	" AND NOT (c.relispartition AND (k.conparentid <> 0" \
+	" OR NOT k.conislocal))"
+
 static const char tables_sql[] =
 	"SELECT c.relname, c.relkind,"
-	" CASE c.relkind WHEN 'p' THEN pg_get_partkeydef(c.oid) END"
+	" CASE c.relkind WHEN 'p' THEN pg_get_partkeydef(c.oid) END,"
+	" (SELECT pc.relname FROM pg_inherits h"
+	"  JOIN pg_class pc ON pc.oid = h.inhparent"
+	"  WHERE c.relispartition AND h.inhrelid = c.oid),"
+	" CASE WHEN c.relispartition THEN"
+	"  pg_get_expr(c.relpartbound, c.oid) END"
 	" FROM pg_class c"
 	" JOIN pg_namespace n ON n.oid = c.relnamespace"
 	" WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')"
@@ -51,7 +61,7 @@ static const char constraints_sql[] =
 	" FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
 	" JOIN pg_namespace n ON n.oid = c.relnamespace"
 	" WHERE n.nspname = $1 AND c.relname NOT IN ($2, $3)"
-	" AND k.contype IN ('p', 'u', 'c', 'x', 'f')"
+	" AND k.contype IN ('p', 'u', 'c', 'x', 'f')" NOT_CLONED
 	" ORDER BY c.relname, CASE k.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1"
 	" WHEN 'c' THEN 2 WHEN 'x' THEN 3 ELSE 4 END, k.conname";
 
@@ -73,7 +83,7 @@ static const char fk_columns_sql[] =
 	" JOIN pg_attribute at ON at.attrelid = k.confrelid"
 	"  AND at.attnum = u.t"
 	" WHERE n.nspname = $1 AND c.relname NOT IN ($2, $3)"
-	" AND k.contype = 'f'"
+	" AND k.contype = 'f'" NOT_CLONED
 	" ORDER BY c.relname, k.conname, u.seq";
 
 static const char sequences_sql[] =
@@ -99,6 +109,8 @@ static const char indexes_sql[] =
 	" JOIN pg_class ct ON ct.oid = i.indrelid"
 	" JOIN pg_namespace n ON n.oid = ci.relnamespace"
 	" WHERE n.nspname = $1 AND ct.relname NOT IN ($2, $3)"
+	/* A partition's copy of its parent's index comes with the parent. */
+	" AND NOT ci.relispartition"
 	/* Those of PRIMARY KEY and UNIQUE constraints come with them. */
 	" AND NOT EXISTS (SELECT 1 FROM pg_constraint k"
 	"  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid"
@@ -188,13 +200,21 @@ static json_t *unqualified(const char *def, const char *after,
 	struct sb sb = SB_INIT;
 	json_t *j;
 
+	size_t only = 0;
+
+	/*
+	 * An index of a partitioned table reads "ON ONLY t": loaded so, it
+	 * would stay invalid, without its partitions' copies.
+	 */
 	if (at && strncmp(at + alen, "ONLY ", 5) == 0)
-		alen += 5;
-	if (!at || strncmp(at + alen, qschema, qlen) != 0 ||
-	    at[alen + qlen] != '.')
+		only = 5;
+	if (!at || strncmp(at + alen + only, qschema, qlen) != 0 ||
+	    at[alen + only + qlen] != '.')
 		return jtrimmed(def);
 	sb_add(&sb, def, (size_t)(at - def) + alen);
-	sb_adds(&sb, at + alen + qlen + 1);
+	if (only && strcmp(after, " ON ") != 0)
+		sb_adds(&sb, "ONLY ");
+	sb_adds(&sb, at + alen + only + qlen + 1);
 	j = sb.failed ? NULL : jtrimmed(sb.buf);
 	sb_release(&sb);
 	return j;
@@ -212,6 +232,8 @@ static int read_tables(struct dump *d)
 		json_object_set_new(t, "name",
 				    json_string(PQgetvalue(r, i, 0)));
 		json_object_set_new(t, "partition_by", jval(r, i, 2));
+		json_object_set_new(t, "partition_of", jval(r, i, 3));
+		json_object_set_new(t, "partition_bound", jval(r, i, 4));
 		json_object_set_new(t, "columns", json_array());
 		json_object_set_new(t, "constraints", json_array());
 		json_object_set_new(t, "foreign_keys", json_array());
@@ -237,10 +259,13 @@ static int read_tables(struct dump *d)
 				    json_string(PQgetvalue(r, i, 2)));
 		json_object_set_new(
 			col, "not_null",
-			json_integer(PQgetvalue(r, i, 3)[0] == 't'));
+			json_boolean(PQgetvalue(r, i, 3)[0] == 't'));
 		json_object_set_new(col, "default",
 				    generated[0] ? json_null() : jval(r, i, 4));
-		json_object_set_new(col, "primary_key",
+		json_object_set_new(
+			col, "primary_key",
+			json_boolean(atoi(PQgetvalue(r, i, 7)) > 0));
+		json_object_set_new(col, "primary_key_position",
 				    json_integer(atoi(PQgetvalue(r, i, 7))));
 		json_object_set_new(col, "identity",
 				    identity[0] == 'a' ? json_string("always")
@@ -452,6 +477,28 @@ static void sql_table(struct sb *sb, json_t *t)
 
 	sb_adds(sb, "CREATE TABLE ");
 	sb_add_ident(sb, jstr(t, "name"));
+	if (jstr(t, "partition_of")) {
+		/* Its columns are its parent's; only its own constraints. */
+		sb_adds(sb, " PARTITION OF ");
+		sb_add_ident(sb, jstr(t, "partition_of"));
+		json_array_foreach(cons, i, x)
+		{
+			if (strcmp(jstr(x, "type"), "foreign key") == 0)
+				continue;
+			sb_adds(sb, n++ ? ",\n    " : " (\n    ");
+			sb_adds(sb, "CONSTRAINT ");
+			sb_add_ident(sb, jstr(x, "name"));
+			sb_addf(sb, " %s", jstr(x, "definition"));
+		}
+		if (n)
+			sb_adds(sb, "\n)");
+		sb_addf(sb, " %s", jstr(t, "partition_bound"));
+		if (jstr(t, "partition_by"))
+			sb_addf(sb, " PARTITION BY %s",
+				jstr(t, "partition_by"));
+		sb_adds(sb, ";\n\n");
+		return;
+	}
 	sb_adds(sb, " (");
 	json_array_foreach(cols, i, x)
 	{
@@ -468,7 +515,7 @@ static void sql_table(struct sb *sb, json_t *t)
 					: "BY DEFAULT");
 		else if (jstr(x, "default"))
 			sb_addf(sb, " DEFAULT %s", jstr(x, "default"));
-		if (json_integer_value(json_object_get(x, "not_null")))
+		if (json_is_true(json_object_get(x, "not_null")))
 			sb_adds(sb, " NOT NULL");
 	}
 	json_array_foreach(cons, i, x)
@@ -484,6 +531,50 @@ static void sql_table(struct sb *sb, json_t *t)
 	if (jstr(t, "partition_by"))
 		sb_addf(sb, " PARTITION BY %s", jstr(t, "partition_by"));
 	sb_adds(sb, ";\n\n");
+}
+
+/*
+ * Plain and partitioned tables by name, then the partitions, each after
+ * its parent (a partition may itself be partitioned).
+ */
+static void sql_tables(struct sb *sb, json_t *tables)
+{
+	size_t n = json_array_size(tables), left = 0, i;
+	json_t *done = json_object(), *x;
+
+	json_array_foreach(tables, i, x)
+	{
+		if (jstr(x, "partition_of")) {
+			left++;
+			continue;
+		}
+		sql_table(sb, x);
+		json_object_set(done, jstr(x, "name"), json_true());
+	}
+	while (left && done) {
+		size_t before = left;
+
+		for (i = 0; i < n; i++) {
+			x = json_array_get(tables, i);
+			if (!jstr(x, "partition_of") ||
+			    json_object_get(done, jstr(x, "name")) ||
+			    !json_object_get(done, jstr(x, "partition_of")))
+				continue;
+			sql_table(sb, x);
+			json_object_set(done, jstr(x, "name"), json_true());
+			left--;
+		}
+		if (left == before) { /* a parent outside: print the rest */
+			for (i = 0; i < n; i++) {
+				x = json_array_get(tables, i);
+				if (jstr(x, "partition_of") &&
+				    !json_object_get(done, jstr(x, "name")))
+					sql_table(sb, x);
+			}
+			break;
+		}
+	}
+	json_decref(done);
 }
 
 static void sql_text(struct sb *sb, json_t *root)
@@ -512,8 +603,7 @@ static void sql_text(struct sb *sb, json_t *root)
 			json_is_true(json_object_get(x, "cycle")) ? " CYCLE"
 								  : "");
 	}
-	json_array_foreach(json_object_get(root, "tables"), i, x)
-		sql_table(sb, x);
+	sql_tables(sb, json_object_get(root, "tables"));
 	json_array_foreach(json_object_get(root, "tables"), i, x)
 	{
 		json_array_foreach(json_object_get(x, "constraints"), j, k)

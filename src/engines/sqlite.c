@@ -494,4 +494,6 @@ const struct engine engine_sqlite = {
 	.check = sqlite_check,
 	.recover = sqlite_recover,
 	.schema_dump = sqlite_schema_dump,
+	.scratch_create = sqlite_scratch_create,
+	.scratch_drop = sqlite_scratch_drop,
 };

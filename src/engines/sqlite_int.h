@@ -100,6 +100,12 @@ int sqlite_recover(struct engine_conn *c, const char *out,
 int sqlite_schema_dump(struct engine_conn *c, const char *prefix, int format,
 		       char **out);
 
+/* sqlite_scratch.c */
+int sqlite_scratch_create(strata *ctx, const struct strata_url *live,
+			  struct scratch *sc);
+void sqlite_scratch_drop(strata *ctx, const struct strata_url *live,
+			 struct scratch *sc);
+
 /* sqlite.c: record the connection's current error as STRATA_ESQL. */
 int sqlite_fail(struct sqlite_conn *s, const char *what);
 
