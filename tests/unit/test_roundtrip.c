@@ -18,13 +18,15 @@
 
 #include "strata.h"
 
-#define M(v, name, up, down)                                                 \
-	{                                                                    \
-		v, name, NULL, up, sizeof(up) - 1, down, sizeof(down) - 1, 0 \
+#define M(v, name, up, down)                                                  \
+	{                                                                     \
+		v, name, NULL, up, sizeof(up) - 1, down, sizeof(down) - 1, 0, \
+			STRATA_MIGRATION_VERSION                              \
 	}
-#define IRREVERSIBLE(v, name, up)                             \
-	{                                                     \
-		v, name, NULL, up, sizeof(up) - 1, NULL, 0, 0 \
+#define IRREVERSIBLE(v, name, up)                              \
+	{                                                      \
+		v, name, NULL, up, sizeof(up) - 1, NULL, 0, 0, \
+			STRATA_MIGRATION_VERSION               \
 	}
 
 static const strata_migration good[] = {
