@@ -44,9 +44,26 @@ static int push_recovered(struct session *s, int64_t version)
 }
 
 /*
+ * Did a dead attempt commit any statement on its own?  Server engines put
+ * that on record when it happens (track_attempt_committed); a lock-file
+ * record does not say, so a no-transaction migration of a file engine is
+ * presumed to have committed some of its statements.
+ */
+static bool dead_attempt_implicit(struct session *s, const struct attempt *a)
+{
+	const struct migration *m = source_find(&s->ctx->src, a->version);
+
+	if (s->e->insert_id)
+		return a->implicit;
+	return m && (m->flags & STRATA_NO_TRANSACTION);
+}
+
+/*
  * A runner that died mid-migration left its attempt on record.  If the
- * migration had not committed, record the attempt as failed/interrupted;
- * either way the record is then cleared.
+ * migration had not committed, record the attempt as failed/interrupted
+ * (dirty when some of it had committed on its own); if it had, a
+ * 'running' row is closed as the success it was; either way the record
+ * is then cleared.
  */
 static int recover_dead_attempt(struct session *s)
 {
@@ -55,39 +72,30 @@ static int recover_dead_attempt(struct session *s)
 	bool applied, committed;
 	int rc;
 
-	rc = s->e->attempt_peek(s->c, s->ctx->table, &a);
-	if (rc || !a.present)
+	rc = track_attempt_peek(s->c, s->ctx->table, &a);
+	if (rc || !a.present || a.alive)
 		goto out;
 	applied = applied_find(&s->al, a.version) != NULL;
 	committed = a.direction == STRATA_UP ? applied : !applied;
+	util_now_iso(now);
+	struct hist_row h = {
+		.version = a.version,
+		.name = a.name,
+		.direction = a.direction == STRATA_DOWN ? "down" : "up",
+		.status = committed ? "success"
+				    : attempt_status(
+					      dead_attempt_implicit(s, &a)),
+		.started_at = a.started_at ? a.started_at : "",
+		.finished_at = now,
+		.execution_ms = -1,
+		.statements_done = -1,
+		.error = committed ? "interrupted after its commit"
+				   : "interrupted",
+	};
 	if (!committed) {
-		/*
-		 * Statements run outside a transaction may have committed
-		 * before the runner died: that is a dirty database, not a
-		 * clean failure.
-		 */
-		const struct migration *m =
-			source_find(&s->ctx->src, a.version);
-		bool partly = (m && (m->flags & STRATA_NO_TRANSACTION)) ||
-			      !(s->e->caps & ENGINE_TXN_DDL);
-		struct hist_row h = {
-			.version = a.version,
-			.name = a.name,
-			.direction = a.direction == STRATA_DOWN ? "down" : "up",
-			.status = partly ? "dirty" : "failed",
-			.started_at = a.started_at ? a.started_at : "",
-			.finished_at = now,
-			.execution_ms = -1,
-			.statements_done = -1,
-			.error = "interrupted",
-		};
-		util_now_iso(now);
 		rc = session_ensure_tables(s);
-		if (!rc && a.id >= 0) /* a 'running' row of a server engine */
-			rc = track_finish_history(s->c, s->ctx->table, a.id,
-						  &h);
-		else if (!rc)
-			rc = track_insert_history(s->c, s->ctx->table, &h);
+		if (!rc)
+			rc = track_attempt_record(s->c, s->ctx->table, &a, &h);
 		if (!rc)
 			rc = push_recovered(s, a.version);
 		if (!rc)
@@ -95,10 +103,27 @@ static int recover_dead_attempt(struct session *s)
 				"recorded the interrupted %s of %lld_%s as %s",
 				h.direction, (long long)a.version,
 				a.name ? a.name : "", h.status);
+	} else if (a.id > 0) {
+		/* Its 'running' row outlived the commit: close it. */
+		rc = track_attempt_record(s->c, s->ctx->table, &a, &h);
 	}
 	if (!rc)
-		rc = s->e->attempt_end(s->c);
+		rc = track_attempt_end(s->c);
 out:
+	attempt_release(&a);
+	return rc;
+}
+
+int session_dead_attempt(struct session *s, bool *found)
+{
+	struct attempt a = { .id = -1 };
+	int rc;
+
+	*found = false;
+	if (!s->c || !s->tables)
+		return STRATA_OK;
+	rc = track_attempt_peek(s->c, s->ctx->table, &a);
+	*found = !rc && a.present && !a.alive;
 	attempt_release(&a);
 	return rc;
 }

@@ -40,6 +40,12 @@ int session_open_existing(strata *ctx, struct session *s,
 /* Create the tracking tables if they do not exist yet. */
 int session_ensure_tables(struct session *s);
 
+/*
+ * Without the lock: is there an attempt on record whose runner is gone
+ * (the next writer must record or clear it)?
+ */
+int session_dead_attempt(struct session *s, bool *found);
+
 /* STRATA_EDIRTY with guidance when a dirty history row exists. */
 int session_check_dirty(struct session *s);
 

@@ -22,6 +22,7 @@
 #include "mysql_int.h"
 #include "mysqlsplit.h"
 #include "sb.h"
+#include "track.h"
 
 #define ER_BAD_DB_ERROR 1049
 #define ER_PARSE_ERROR  1064
@@ -63,18 +64,21 @@ static void add_ident(struct sb *sb, const char *name)
 	sb_addc(sb, '`');
 }
 
-char *my_prefixed(const char *tmpl, const char *prefix)
+/* `db`.`prefix_table`: the URL's database, whatever a migration USEs. */
+static void my_tracking_name(struct engine_conn *c, const char *prefix,
+			     const char *table, struct sb *out)
 {
-	struct sb sql = SB_INIT;
-	const char *p;
+	struct my_conn *m = (struct my_conn *)c;
+	struct sb name = SB_INIT;
 
-	while ((p = strstr(tmpl, "%s"))) {
-		sb_add(&sql, tmpl, (size_t)(p - tmpl));
-		sb_adds(&sql, prefix);
-		tmpl = p + 2;
-	}
-	sb_adds(&sql, tmpl);
-	return sb_detach(&sql);
+	add_ident(out, m->dbname ? m->dbname : "");
+	sb_addc(out, '.');
+	sb_addf(&name, "%s_%s", prefix, table);
+	if (name.failed)
+		out->failed = true;
+	else
+		add_ident(out, name.buf);
+	sb_release(&name);
 }
 
 /* Record msg (released here) on one line, password masked, as rc. */
@@ -438,6 +442,23 @@ static long error_offset(MYSQL *db, const char *stmt, size_t len,
 	return (long)(stmt_off + (i < len ? i : 0));
 }
 
+/*
+ * Did the statement just completed commit on its own?  Outside a
+ * transaction every statement does; inside strata's, the server says
+ * whether its transaction is still open (SERVER_STATUS_IN_TRANS): DDL and
+ * the other statements MySQL documents as committing implicitly end it.
+ */
+static bool ended_transaction(struct my_conn *m, unsigned flags)
+{
+	unsigned int status = 0;
+
+	if (flags & STRATA_NO_TRANSACTION)
+		return true;
+	if (mariadb_get_infov(m->db, MARIADB_CONNECTION_SERVER_STATUS, &status))
+		return true; /* cannot tell: assume the worst */
+	return !(status & SERVER_STATUS_IN_TRANS);
+}
+
 static int my_exec(struct engine_conn *c, const char *sql, size_t len,
 		   unsigned flags, struct exec_info *info)
 {
@@ -448,6 +469,7 @@ static int my_exec(struct engine_conn *c, const char *sql, size_t len,
 
 	info->statements_done = 0;
 	info->err_off = -1;
+	info->implicit_commit = false;
 	if (!(flags & STRATA_NO_TRANSACTION)) {
 		rc = refuse_transaction_control(m, sql, len, info);
 		if (rc)
@@ -463,10 +485,17 @@ static int my_exec(struct engine_conn *c, const char *sql, size_t len,
 			break;
 		}
 		rc = drain(m, m->db);
-		if (rc)
+		if (rc) {
 			info->err_off = (long)st.off;
-		else
-			info->statements_done++;
+			break;
+		}
+		info->statements_done++;
+		if (!info->implicit_commit && ended_transaction(m, flags)) {
+			info->implicit_commit = true;
+			if (info->on_commit)
+				info->on_commit(info->arg,
+						info->statements_done);
+		}
 	}
 	return rc;
 }
@@ -602,6 +631,44 @@ static int my_query(struct engine_conn *c, const char *sql,
 	return my_query_on(m, m->db, sql, p, np, fn, payload);
 }
 
+/* The server engine's half of the attempt protocol (track.c). */
+static int my_insert_id(struct engine_conn *c, const char *sql,
+			const struct sql_param *p, int np, int64_t *id)
+{
+	struct my_conn *m = (struct my_conn *)c;
+	int rc = my_query_on(m, m->db, sql, p, np, NULL, NULL);
+
+	*id = rc ? -1 : (int64_t)mysql_insert_id(m->db);
+	return rc;
+}
+
+static int my_held_elsewhere(struct engine_conn *c, const char *prefix,
+			     bool *held, char **holder)
+{
+	return my_lock_held_elsewhere((struct my_conn *)c, prefix, held,
+				      holder);
+}
+
+/*
+ * Between migrations: COM_RESET_CONNECTION (session variables back to the
+ * global values, user variables, temporary tables and prepared statements
+ * gone; the run lock lives on a session of its own and stays), then what
+ * strata chose at connect: the character set and the URL's database
+ * (a migration's USE is undone too).
+ */
+static int my_session_reset(struct engine_conn *c)
+{
+	struct my_conn *m = (struct my_conn *)c;
+
+	if (mysql_reset_connection(m->db))
+		return my_fail(m, m->db, "cannot reset the session");
+	if (mysql_set_character_set(m->db, "utf8mb4"))
+		return my_fail(m, m->db, "cannot set the character set");
+	if (!m->db_missing && mysql_select_db(m->db, m->dbname))
+		return my_fail(m, m->db, "cannot use the database");
+	return STRATA_OK;
+}
+
 /* ---- tracking tables --------------------------------------------------- */
 
 struct tables_read {
@@ -664,59 +731,59 @@ static int my_tracking_exists(struct engine_conn *c, const char *prefix,
 static int my_tracking_create(struct engine_conn *c, const char *prefix)
 {
 	struct my_conn *m = (struct my_conn *)c;
-	struct sb a = SB_INIT, b = SB_INIT;
+	char *a, *b;
 	int rc;
 
 	/*
-	 * The prefix is checked to be [A-Za-z0-9_] and written unquoted, as
-	 * track.c writes it.  The columns are those of the other engines;
-	 * times are the same ISO-8601 text.  InnoDB, so that a migration's
-	 * rows commit with it; utf8mb4_bin, so that text compares exactly.
-	 * Two statements: DDL commits on its own anyway.
+	 * The names are qualified and quoted (track_sql).  The columns are
+	 * those of the other engines; times are the same ISO-8601 text.
+	 * InnoDB, so that a migration's rows commit with it; utf8mb4_bin,
+	 * so that text compares exactly.  Two statements: DDL commits on its
+	 * own anyway.
 	 */
-	sb_addf(&a,
-		"CREATE TABLE IF NOT EXISTS %s_migrations (\n"
-		"  version BIGINT NOT NULL PRIMARY KEY,\n"
-		"  name VARCHAR(255) NOT NULL,\n"
-		"  description TEXT,\n"
-		"  checksum VARCHAR(64) NOT NULL,\n"
-		"  checksum_algo VARCHAR(16) NOT NULL,\n"
-		"  applied_at VARCHAR(32) NOT NULL,\n"
-		"  execution_ms BIGINT NOT NULL,\n"
-		"  applied_by VARCHAR(255),\n"
-		"  up_sql LONGTEXT,\n"
-		"  down_sql LONGTEXT\n"
-		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-		prefix);
-	sb_addf(&b,
-		"CREATE TABLE IF NOT EXISTS %s_history (\n"
-		"  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
-		"  version BIGINT,\n"
-		"  name VARCHAR(255),\n"
-		"  direction VARCHAR(16) NOT NULL,\n"
-		"  status VARCHAR(16) NOT NULL,\n"
-		"  started_at VARCHAR(32) NOT NULL,\n"
-		"  finished_at VARCHAR(32),\n"
-		"  execution_ms BIGINT,\n"
-		"  statements_done BIGINT,\n"
-		"  error LONGTEXT,\n"
-		"  backup_path TEXT,\n"
-		"  applied_by VARCHAR(255),\n"
-		"  KEY %s_history_status (status)\n"
-		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-		prefix, prefix);
+	a = track_sql(c, prefix,
+		      "CREATE TABLE IF NOT EXISTS %s_migrations (\n"
+		      "  version BIGINT NOT NULL PRIMARY KEY,\n"
+		      "  name VARCHAR(255) NOT NULL,\n"
+		      "  description TEXT,\n"
+		      "  checksum VARCHAR(64) NOT NULL,\n"
+		      "  checksum_algo VARCHAR(16) NOT NULL,\n"
+		      "  applied_at VARCHAR(32) NOT NULL,\n"
+		      "  execution_ms BIGINT NOT NULL,\n"
+		      "  applied_by VARCHAR(255),\n"
+		      "  up_sql LONGTEXT,\n"
+		      "  down_sql LONGTEXT\n"
+		      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+		      " COLLATE=utf8mb4_bin");
+	b = track_sql(c, prefix,
+		      "CREATE TABLE IF NOT EXISTS %s_history (\n"
+		      "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
+		      "  version BIGINT,\n"
+		      "  name VARCHAR(255),\n"
+		      "  direction VARCHAR(16) NOT NULL,\n"
+		      "  status VARCHAR(16) NOT NULL,\n"
+		      "  started_at VARCHAR(32) NOT NULL,\n"
+		      "  finished_at VARCHAR(32),\n"
+		      "  execution_ms BIGINT,\n"
+		      "  statements_done BIGINT,\n"
+		      "  error LONGTEXT,\n"
+		      "  backup_path TEXT,\n"
+		      "  applied_by VARCHAR(255),\n"
+		      "  KEY %s_history_status (status)\n"
+		      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+		      " COLLATE=utf8mb4_bin");
 	/*
 	 * History first: a runner that sees the migrations table (how
 	 * tracking_exists answers) must find the history table too.
 	 */
-	if (a.failed || b.failed)
-		rc = err_oom(c->ctx);
+	if (!a || !b)
+		rc = STRATA_ENOMEM;
 	else
-		rc = my_exec_simple(m, m->db, b.buf);
+		rc = my_exec_simple(m, m->db, b);
 	if (!rc)
-		rc = my_exec_simple(m, m->db, a.buf);
-	sb_release(&a);
-	sb_release(&b);
+		rc = my_exec_simple(m, m->db, a);
+	free(a);
+	free(b);
 	return rc;
 }
 
@@ -734,13 +801,14 @@ const struct engine engine_mysql = {
 	.commit = my_commit,
 	.rollback = my_rollback,
 	.query = my_query,
+	.tracking_name = my_tracking_name,
 	.tracking_exists = my_tracking_exists,
 	.tracking_create = my_tracking_create,
 	.lock = my_lock,
 	.unlock = my_unlock,
-	.attempt_begin = my_attempt_begin,
-	.attempt_end = my_attempt_end,
-	.attempt_peek = my_attempt_peek,
+	.insert_id = my_insert_id,
+	.lock_held_elsewhere = my_held_elsewhere,
+	.session_reset = my_session_reset,
 	.backup = my_backup,
 	.check = my_check,
 	.schema_dump = my_schema_dump,

@@ -45,8 +45,6 @@ int my_query_on(struct my_conn *m, MYSQL *db, const char *sql,
 /* Which of the two tracking tables exist in the database. */
 int my_tracking_tables(struct my_conn *m, const char *prefix, bool *mig,
 		       bool *hist);
-/* tmpl with every "%s" replaced by prefix; caller frees, NULL on OOM. */
-char *my_prefixed(const char *tmpl, const char *prefix);
 /* A copy of s on one line (newlines become spaces, no trailing space). */
 char *my_one_line(const char *s);
 /* The lock name for a prefix: "strata:<db>:<prefix>", at most 64 bytes. */
@@ -56,11 +54,6 @@ void my_lock_name(const struct my_conn *m, const char *prefix,
 /* mysql_lock.c */
 int my_lock(struct engine_conn *c, int timeout_s);
 void my_unlock(struct engine_conn *c);
-int my_attempt_begin(struct engine_conn *c, const struct attempt *a,
-		     int64_t *history_id);
-int my_attempt_end(struct engine_conn *c);
-int my_attempt_peek(struct engine_conn *c, const char *prefix,
-		    struct attempt *a);
 /* Is the run lock held by another session?  *holder (may be NULL) says who. */
 int my_lock_held_elsewhere(struct my_conn *m, const char *prefix, bool *held,
 			   char **holder);
