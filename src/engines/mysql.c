@@ -330,6 +330,7 @@ static int my_connect(struct engine_conn **out, strata *ctx,
 	m->base.ctx = ctx;
 	m->base.eng = &engine_mysql;
 	m->url = url;
+	m->fold = -1;
 	m->masked = strdup(url->masked ? url->masked : "mysql://");
 	m->dbname = url->dbname ? strdup(url->dbname) : NULL;
 	if (!m->masked || (url->dbname && !m->dbname)) {
@@ -671,19 +672,46 @@ static int my_session_reset(struct engine_conn *c)
 
 /* ---- tracking tables --------------------------------------------------- */
 
+static int fold_row(void *payload, int ncol, const char *const *v)
+{
+	(void)ncol;
+	*(int *)payload = v[0] && strcmp(v[0], "0") != 0;
+	return 1;
+}
+
+bool my_names_fold(struct my_conn *m, const char *prefix)
+{
+	bool capitals = false;
+
+	for (const char *s = prefix; *s; s++)
+		capitals = capitals || (*s >= 'A' && *s <= 'Z');
+	if (!capitals)
+		return false; /* the same either way: no question asked */
+	if (m->fold < 0) {
+		m->fold = 0;
+		if (my_query_on(m, m->db, "SELECT @@lower_case_table_names",
+				NULL, 0, fold_row, &m->fold))
+			err_clear(
+				m->base.ctx); /* then as the name is written */
+	}
+	return m->fold > 0;
+}
+
 struct tables_read {
 	const char *mig, *hist;
 	bool *has_mig, *has_hist;
+	bool fold;
 };
 
 static int table_row(void *payload, int ncol, const char *const *v)
 {
 	struct tables_read *t = payload;
+	int (*cmp)(const char *, const char *) = t->fold ? strcasecmp : strcmp;
 
 	(void)ncol;
-	if (v[0] && strcmp(v[0], t->mig) == 0)
+	if (v[0] && cmp(v[0], t->mig) == 0)
 		*t->has_mig = true;
-	else if (v[0] && strcmp(v[0], t->hist) == 0)
+	else if (v[0] && cmp(v[0], t->hist) == 0)
 		*t->has_hist = true;
 	return 0;
 }
@@ -692,7 +720,7 @@ int my_tracking_tables(struct my_conn *m, const char *prefix, bool *mig,
 		       bool *hist)
 {
 	struct sb a = SB_INIT, b = SB_INIT;
-	struct tables_read t = { NULL, NULL, mig, hist };
+	struct tables_read t = { NULL, NULL, mig, hist, false };
 	int rc;
 
 	*mig = *hist = false;
@@ -706,9 +734,10 @@ int my_tracking_tables(struct my_conn *m, const char *prefix, bool *mig,
 	}
 	t.mig = a.buf;
 	t.hist = b.buf;
+	/* As the server compares them: exactly, unless it folds case. */
+	t.fold = my_names_fold(m, prefix);
 	struct sql_param p[3] = { PTEXT(m->dbname), PTEXT(a.buf),
 				  PTEXT(b.buf) };
-	/* table_row compares exactly: names are case-sensitive on Linux. */
 	rc = my_query_on(m, m->db,
 			 "SELECT table_name FROM information_schema.tables"
 			 " WHERE table_schema = ? AND table_name IN (?, ?)"

@@ -24,6 +24,7 @@ struct my_conn {
 	char *masked;    /* the URL with its password masked */
 	char *dbname;    /* the database of the URL */
 	bool db_missing; /* it does not exist (and we may not create it) */
+	int fold;        /* lower_case_table_names != 0: 1, 0, or -1 unknown */
 };
 
 /* mysql.c */
@@ -48,7 +49,12 @@ int my_tracking_tables(struct my_conn *m, const char *prefix, bool *mig,
 /* A copy of s on one line (newlines become spaces, no trailing space). */
 char *my_one_line(const char *s);
 /* The lock name for a prefix: "strata:<db>:<prefix>", at most 64 bytes. */
-void my_lock_name(const struct my_conn *m, const char *prefix,
+/*
+ * Does the server compare table names without case (lower_case_table_names
+ * 1 or 2)?  Asked once, and only for a prefix with capitals.
+ */
+bool my_names_fold(struct my_conn *m, const char *prefix);
+void my_lock_name(struct my_conn *m, const char *prefix,
 		  char out[MY_LOCK_NAME_MAX + 1]);
 
 /* mysql_lock.c */

@@ -12,6 +12,7 @@
  * asks this engine only for its insert id and my_lock_held_elsewhere
  * (IS_USED_LOCK by another session).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,23 @@
 
 #define LOCK_POLL_MS 50
 
-void my_lock_name(const struct my_conn *m, const char *prefix,
+void my_lock_name(struct my_conn *m, const char *prefix,
 		  char out[MY_LOCK_NAME_MAX + 1])
 {
-	int n = snprintf(out, MY_LOCK_NAME_MAX + 1, "strata:%s:%s",
-			 m->dbname ? m->dbname : "", prefix);
+	char folded[MY_LOCK_NAME_MAX + 1];
+	int n;
+
+	/* Where "App" and "app" are one table, they are one lock too. */
+	if (my_names_fold(m, prefix)) {
+		size_t i;
+
+		for (i = 0; prefix[i] && i < MY_LOCK_NAME_MAX; i++)
+			folded[i] = (char)tolower((unsigned char)prefix[i]);
+		folded[i] = '\0';
+		prefix = folded;
+	}
+	n = snprintf(out, MY_LOCK_NAME_MAX + 1, "strata:%s:%s",
+		     m->dbname ? m->dbname : "", prefix);
 
 	if (n < 0 || n > MY_LOCK_NAME_MAX) {
 		/* Too long: a 64-bit FNV-1a of both, which fits. */

@@ -407,3 +407,47 @@ def test_mysql_killed_between_ddl_and_tracking_commit_leaves_no_phantom(engine, 
     assert r.code == 1 and "dirty" in r.err, r.err
     code, obj, err = strata.json("status")
     assert running_rows(obj) == [] and obj["dirty"] is True
+
+
+# --------------------------------------------------------------- 5. lower_case_table_names
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.mark.skipif(not (shutil.which("mariadbd") or os.path.exists("/usr/sbin/mariadbd")),
+                    reason="mariadbd is not installed")
+def test_mysql_mixed_case_table_prefix_with_lower_case_table_names(engine, mig, tmp_path):
+    """With lower_case_table_names=1 the server stores `MyApp_migrations` as
+    `myapp_migrations`: strata compares names as the server does (today it never found its
+    tables again and re-applied every migration)."""
+    only(engine, "mysql")
+    mig.write("001_a.sql", up="CREATE TABLE a_t (id INT);")
+    mig.write("002_b.sql", up="CREATE TABLE b_t (id INT);")
+    script = tmp_path / "lctn.sh"
+    out = tmp_path / "out"
+    out.mkdir()
+    script.write_text(
+        "set -u\n"
+        'U="${STRATA_MYSQL_URL%/*}/lctn_db"\n'
+        'run() { "$BIN" -u "$U" -d "$MIG" --table MyApp "$@"; }\n'
+        'run up 001 > "$OUT/up1.out" 2>&1; echo $? > "$OUT/up1.rc"\n'
+        'run up > "$OUT/up2.out" 2>&1; echo $? > "$OUT/up2.rc"\n'
+        'run up > "$OUT/up3.out" 2>&1; echo $? > "$OUT/up3.rc"\n'
+        'run --json status > "$OUT/status.json" 2> "$OUT/status.err"; echo $? > "$OUT/status.rc"\n')
+    env = clean_env({"BIN": STRATA_BIN, "MIG": str(mig.dir), "OUT": str(out),
+                     "STRATA_MYSQL_SERVER_ARGS": "--lower-case-table-names=1"})
+    p = subprocess.run(["bash", os.path.join(REPO_ROOT, "scripts", "with-mariadb.sh"), "bash",
+                        str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=240)
+    assert p.returncode == 0, p.stderr.decode()
+
+    def rc(name):
+        return int((out / (name + ".rc")).read_text())
+
+    assert rc("up1") == 0, (out / "up1.out").read_text()
+    assert rc("up2") == 0, (out / "up2.out").read_text()
+    assert "applied 002_b" in (out / "up2.out").read_text()
+    assert "001_a" not in (out / "up2.out").read_text()
+    assert rc("up3") == 0 and "up to date" in (out / "up3.out").read_text()
+    st = json.loads((out / "status.json").read_text())
+    assert [a["version"] for a in st["applied"]] == [1, 2] and st["pending"] == []
