@@ -72,7 +72,7 @@ static int recover_dead_attempt(struct session *s)
 	bool applied, committed;
 	int rc;
 
-	rc = track_attempt_peek(s->c, s->ctx->table, &a);
+	rc = track_attempt_peek(s->c, s->ctx->table, s->tables, &a);
 	if (rc || !a.present || a.alive)
 		goto out;
 	applied = applied_find(&s->al, a.version) != NULL;
@@ -120,9 +120,9 @@ int session_dead_attempt(struct session *s, bool *found)
 	int rc;
 
 	*found = false;
-	if (!s->c || !s->tables)
+	if (!s->c)
 		return STRATA_OK;
-	rc = track_attempt_peek(s->c, s->ctx->table, &a);
+	rc = track_attempt_peek(s->c, s->ctx->table, s->tables, &a);
 	*found = !rc && a.present && !a.alive;
 	attempt_release(&a);
 	return rc;

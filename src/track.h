@@ -85,8 +85,11 @@ int track_attempt_record(struct engine_conn *c, const char *prefix,
 			 const struct attempt *a, const struct hist_row *h);
 /* Clear the record of an attempt that ended (file engines). */
 int track_attempt_end(struct engine_conn *c);
-/* The recorded attempt, if any, and whether its runner is alive. */
-int track_attempt_peek(struct engine_conn *c, const char *prefix,
+/*
+ * The recorded attempt, if any, and whether its runner is alive; tables:
+ * the tracking tables exist (as the caller already read).
+ */
+int track_attempt_peek(struct engine_conn *c, const char *prefix, bool tables,
 		       struct attempt *a);
 
 #endif
