@@ -316,12 +316,18 @@ def test_mysql_killed_after_its_ddl_committed_is_dirty(engine, mig, strata):
     assert obj["dirty"] is True and running_rows(obj) == []
 
 
+def strace_env():
+    """LeakSanitizer cannot run under ptrace: an ASan build traced by strace skips it."""
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    return clean_env({"ASAN_OPTIONS": (opts + ":" if opts else "") + "detect_leaks=0"})
+
+
 def _strace_counts(args, cwd, syscall, needle):
     """Run strata under strace once; the 1-based index of the first `syscall` whose
     decoded line contains needle (deterministic for identical runs)."""
     trace = os.path.join(cwd, "strace.out")
     subprocess.run(["strace", "-f", "-qq", "-y", "-s", "256", "-e", "trace=" + syscall, "-o", trace,
-                    STRATA_BIN] + args, cwd=cwd, env=clean_env(), stdout=subprocess.DEVNULL,
+                    STRATA_BIN] + args, cwd=cwd, env=strace_env(), stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, timeout=60, check=True)
     n = 0
     with open(trace) as f:
@@ -347,7 +353,7 @@ def test_sqlite_killed_right_after_commit_leaves_no_phantom(engine, mig, strata,
     args = ["-u", url, "-d", str(mig.dir), "--no-backup", "up"]
     trace = rehearsal / "strace.out"
     subprocess.run(["strace", "-f", "-qq", "-y", "-e", "trace=pwrite64", "-o", str(trace), STRATA_BIN]
-                   + args, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   + args, env=strace_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    timeout=60, check=True)
     k = lock_writes = 0
     for i, line in enumerate(l for l in trace.read_text().splitlines() if "pwrite64(" in l):
@@ -360,7 +366,7 @@ def test_sqlite_killed_right_after_commit_leaves_no_phantom(engine, mig, strata,
     args = ["-u", engine.url, "-d", str(mig.dir), "--no-backup", "up"]
     p = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=pwrite64",
                         "-e", "inject=pwrite64:signal=SIGKILL:when=%d" % k, STRATA_BIN] + args,
-                       cwd=str(workdir), env=clean_env(), stdout=subprocess.PIPE,
+                       cwd=str(workdir), env=strace_env(), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=60)
     assert engine.applied() == [1], "killed after its commit: the migration is applied"
     assert "version=1" in engine.lock_path.read_text(), "the attempt was left on record"
@@ -399,7 +405,7 @@ def test_mysql_killed_between_ddl_and_tracking_commit_leaves_no_phantom(engine, 
         run_sql("DROP DATABASE IF EXISTS `%s`" % rehearsal_db, check=False)
     subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + syscall,
                     "-e", "inject=%s:signal=SIGKILL:when=%d" % (syscall, k), STRATA_BIN]
-                   + strata.base_args() + ["up"], env=clean_env(), stdout=subprocess.DEVNULL,
+                   + strata.base_args() + ["up"], env=strace_env(), stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, timeout=60)
     assert engine.has_table("s_t"), "the DDL had committed"
     assert engine.applied() == [], "the tracking writes died with their transaction"
