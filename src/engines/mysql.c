@@ -653,9 +653,9 @@ static int my_held_elsewhere(struct engine_conn *c, const char *prefix,
 /*
  * Between migrations: COM_RESET_CONNECTION (session variables back to the
  * global values, user variables, temporary tables and prepared statements
- * gone; the run lock lives on a session of its own and stays), then what
- * strata chose at connect: the character set and the URL's database
- * (a migration's USE is undone too).
+ * gone; the run lock lives on a session of its own and stays; the
+ * character set goes back to the one of the handshake, utf8mb4), then the
+ * URL's database again: the reset keeps the one a migration USEd.
  */
 static int my_session_reset(struct engine_conn *c)
 {
@@ -663,8 +663,6 @@ static int my_session_reset(struct engine_conn *c)
 
 	if (mysql_reset_connection(m->db))
 		return my_fail(m, m->db, "cannot reset the session");
-	if (mysql_set_character_set(m->db, "utf8mb4"))
-		return my_fail(m, m->db, "cannot set the character set");
 	if (!m->db_missing && mysql_select_db(m->db, m->dbname))
 		return my_fail(m, m->db, "cannot use the database");
 	return STRATA_OK;

@@ -38,7 +38,6 @@
 	X(mysql_thread_id)          \
 	X(mysql_warning_count)      \
 	X(mysql_reset_connection)   \
-	X(mysql_set_character_set)  \
 	X(mariadb_get_infov)
 
 struct my_api {
@@ -81,7 +80,6 @@ int my_load(strata *ctx);
 #define mysql_thread_id          my_api.mysql_thread_id
 #define mysql_warning_count      my_api.mysql_warning_count
 #define mysql_reset_connection   my_api.mysql_reset_connection
-#define mysql_set_character_set  my_api.mysql_set_character_set
 #define mariadb_get_infov        my_api.mariadb_get_infov
 #endif
 

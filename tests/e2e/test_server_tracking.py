@@ -141,12 +141,15 @@ def test_mysql_foreign_key_checks_do_not_leak_into_the_next_migration(engine, mi
 def test_mysql_use_and_session_variables_reset_between_migrations(engine, mig, strata):
     only(engine, "mysql")
     mig.write("001_vars.sql", up="SET @leak = 'x';\nSET SESSION sql_mode = 'ANSI_QUOTES';\n"
-              "CREATE TABLE v_t (id INT, s VARCHAR(10));")
+              "SET NAMES latin1;\n"
+              "CREATE TABLE v_t (id INT, s VARCHAR(10)) DEFAULT CHARSET=utf8mb4;")
     mig.write("002_check.sql", up="INSERT INTO v_t VALUES (1, COALESCE(@leak, 'none'));\n"
-              "INSERT INTO v_t VALUES (2, \"dq\");")
+              "INSERT INTO v_t VALUES (2, \"dq\");\n"
+              "INSERT INTO v_t VALUES (3, '\u00e9t\u00e9');")
     r = strata("up")
     assert r.code == 0, r.err
-    assert engine.query("SELECT id, s FROM v_t ORDER BY id") == [(1, "none"), (2, "dq")]
+    assert engine.query("SELECT id, s FROM v_t ORDER BY id") == [
+        (1, "none"), (2, "dq"), (3, "\u00e9t\u00e9")]
 
 
 # --------------------------------------------------------------- 3. dirty means committed DDL
