@@ -433,14 +433,11 @@ static int up_needed(strata *ctx, int64_t target, unsigned flags, bool *needed)
 	rc = session_open(ctx, &s, SESSION_READ);
 	if (!rc && s.existed) {
 		warn_missing(&s);
-		/* A dead runner's attempt: the run takes the lock to settle it.
-		 */
-		rc = session_dead_attempt(&s, &dead);
+		/* Dirty refuses; a dead runner's attempt takes the lock. */
+		rc = session_startup_check(&s, &dead);
 	}
 	if (!rc && s.existed && !dead) {
-		rc = session_check_dirty(&s);
-		if (!rc)
-			rc = plan_up(ctx, &ctx->src, &s.al, target, flags, &p);
+		rc = plan_up(ctx, &ctx->src, &s.al, target, flags, &p);
 		*needed = rc || p.n > 0;
 	}
 	plan_release(&p);

@@ -114,20 +114,6 @@ out:
 	return rc;
 }
 
-int session_dead_attempt(struct session *s, bool *found)
-{
-	struct attempt a = { .id = -1 };
-	int rc;
-
-	*found = false;
-	if (!s->c)
-		return STRATA_OK;
-	rc = track_attempt_peek(s->c, s->ctx->table, s->tables, &a);
-	*found = !rc && a.present && !a.alive;
-	attempt_release(&a);
-	return rc;
-}
-
 int session_open(strata *ctx, struct session *s, enum session_mode mode)
 {
 	int rc;
@@ -189,6 +175,14 @@ void session_close(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static int dirty_error(struct session *s, int64_t version)
+{
+	return err_set(
+		s->ctx, STRATA_EDIRTY,
+		"the database is dirty: migration %lld failed after some of its statements had committed; fix the schema by hand, then run 'strata repair' (or 'strata stamp %lld' if you completed it)",
+		(long long)version, (long long)version);
+}
+
 int session_check_dirty(struct session *s)
 {
 	int64_t version;
@@ -198,10 +192,24 @@ int session_check_dirty(struct session *s)
 	if (!s->tables)
 		return STRATA_OK;
 	rc = track_dirty(s->c, s->ctx->table, &dirty, &version);
-	if (rc || !dirty)
+	return rc || !dirty ? rc : dirty_error(s, version);
+}
+
+int session_startup_check(struct session *s, bool *dead)
+{
+	struct attempt a = { .id = -1 };
+	int64_t version;
+	bool dirty;
+	int rc;
+
+	*dead = false;
+	if (!s->c)
+		return STRATA_OK;
+	rc = track_open_attempts(s->c, s->ctx->table, s->tables, &dirty,
+				 &version, &a);
+	*dead = !rc && a.present && !a.alive;
+	attempt_release(&a);
+	if (rc || *dead || !dirty)
 		return rc;
-	return err_set(
-		s->ctx, STRATA_EDIRTY,
-		"the database is dirty: migration %lld failed after some of its statements had committed; fix the schema by hand, then run 'strata repair' (or 'strata stamp %lld' if you completed it)",
-		(long long)version, (long long)version);
+	return dirty_error(s, version);
 }

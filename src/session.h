@@ -41,10 +41,12 @@ int session_open_existing(strata *ctx, struct session *s,
 int session_ensure_tables(struct session *s);
 
 /*
- * Without the lock: is there an attempt on record whose runner is gone
- * (the next writer must record or clear it)?
+ * The start-up check without the lock, in one read: *dead when an attempt
+ * on record has lost its runner (the next writer must record or clear it;
+ * no dirty refusal then, the locked run decides), else STRATA_EDIRTY like
+ * session_check_dirty.
  */
-int session_dead_attempt(struct session *s, bool *found);
+int session_startup_check(struct session *s, bool *dead);
 
 /* STRATA_EDIRTY with guidance when a dirty history row exists. */
 int session_check_dirty(struct session *s);

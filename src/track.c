@@ -521,3 +521,57 @@ int track_attempt_peek(struct engine_conn *c, const char *prefix, bool tables,
 	/* Held by us: the row is a dead runner's.  By another: it runs. */
 	return c->eng->lock_held_elsewhere(c, prefix, &a->alive, &a->holder);
 }
+
+struct open_read {
+	bool *dirty;
+	int64_t *dirty_version;
+	struct attempt *a;
+	bool oom;
+};
+
+static int open_row(void *payload, int ncol, const char *const *v)
+{
+	struct open_read *r = payload;
+
+	if (v[6] && !strcmp(v[6], "dirty")) {
+		if (!*r->dirty) {
+			*r->dirty = true;
+			*r->dirty_version = num(v[1]);
+		}
+	} else if (!r->a->present) {
+		struct running_read rr = { r->a, false };
+
+		running_row(&rr, ncol, v);
+		r->oom = r->oom || rr.oom;
+	}
+	return 0;
+}
+
+int track_open_attempts(struct engine_conn *c, const char *prefix, bool tables,
+			bool *dirty, int64_t *dirty_version, struct attempt *a)
+{
+	struct open_read r = { dirty, dirty_version, a, false };
+	int rc;
+
+	*dirty = false;
+	*dirty_version = -1;
+	attempt_release(a);
+	if (!row_protocol(c)) {
+		rc = tables ? track_dirty(c, prefix, dirty, dirty_version)
+			    : STRATA_OK;
+		return rc ? rc : c->eng->attempt_peek(c, prefix, a);
+	}
+	if (!tables)
+		return STRATA_OK;
+	/* Both kinds of open row in one query (the partial index's rows). */
+	rc = run(c,
+		 "SELECT id, version, name, direction, started_at,"
+		 " statements_done, status FROM %s_history"
+		 " WHERE status IN ('running', 'dirty') ORDER BY id DESC",
+		 prefix, NULL, 0, open_row, &r);
+	if (!rc && r.oom)
+		rc = err_oom(c->ctx);
+	if (rc || !a->present)
+		return rc;
+	return c->eng->lock_held_elsewhere(c, prefix, &a->alive, &a->holder);
+}

@@ -91,5 +91,11 @@ int track_attempt_end(struct engine_conn *c);
  */
 int track_attempt_peek(struct engine_conn *c, const char *prefix, bool tables,
 		       struct attempt *a);
+/*
+ * The start-up check in one read: whether a dirty row exists (the newest
+ * one's version) and the attempt on record (track_attempt_peek).
+ */
+int track_open_attempts(struct engine_conn *c, const char *prefix, bool tables,
+			bool *dirty, int64_t *dirty_version, struct attempt *a);
 
 #endif
