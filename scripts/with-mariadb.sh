@@ -21,7 +21,8 @@
 # apt-get install mariadb-server).  The server is stopped and its folder
 # removed however CMD ends (failure, Ctrl-C, TERM); the exit status is
 # CMD's.  Durability is relaxed (no flush per commit, no binary log):
-# nothing here needs to survive a crash.
+# nothing here needs to survive a crash.  STRATA_MYSQL_SERVER_ARGS: more
+# server options (split at spaces), e.g. --lower-case-table-names=1.
 set -u
 
 if [ $# -eq 0 ]; then
@@ -149,7 +150,7 @@ for i in $(seq 0 29); do
 		--innodb-flush-log-at-trx-commit=0 --innodb-buffer-pool-size=64M \
 		--innodb-log-file-size=32M --max-connections=300 \
 		--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-		--skip-networking=0 </dev/null >/dev/null 2>&1 &
+		--skip-networking=0 ${STRATA_MYSQL_SERVER_ARGS:-} </dev/null >/dev/null 2>&1 &
 	srv=$!
 	started=1
 	ok=0

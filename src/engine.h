@@ -47,6 +47,20 @@ struct exec_info {
 	/* A note on the body for the user (note[0]: none), about note_off. */
 	long note_off;
 	char note[64];
+	/*
+	 * A completed statement committed on its own (MySQL DDL, any
+	 * statement of a no-transaction migration): the attempt cannot be
+	 * rolled back entirely, and the migration's transaction (if any) may
+	 * have ended.  The one input of the dirty decision (attempt_dirty).
+	 */
+	bool implicit_commit;
+	/*
+	 * Optional: called once by exec when implicit_commit first becomes
+	 * true, between statements, outside any transaction (the runner puts
+	 * it on record for a runner killed later).  Its failure is ignored.
+	 */
+	void (*on_commit)(void *arg, long statements_done);
+	void *arg;
 };
 
 /* An attempt in progress, as recorded outside its transaction. */
@@ -57,8 +71,9 @@ struct attempt {
 	char *name;
 	int direction; /* STRATA_UP / STRATA_DOWN */
 	char *started_at;
-	char *holder; /* "pid N on HOST" */
-	bool alive;   /* its runner still holds the lock */
+	char *holder;  /* "pid N on HOST" */
+	bool alive;    /* its runner still holds the lock */
+	bool implicit; /* a statement of it had committed on its own */
 };
 void attempt_release(struct attempt *a);
 
@@ -115,6 +130,14 @@ struct engine {
 		     const struct sql_param *p, int np, row_fn fn,
 		     void *payload);
 
+	/*
+	 * Append the name of tracking table "<prefix>_<table>" as every
+	 * tracking statement writes it: quoted and qualified with the schema
+	 * (PostgreSQL) or database (MySQL) chosen at connect time, so that a
+	 * migration's SET search_path or USE cannot move it.
+	 */
+	void (*tracking_name)(struct engine_conn *c, const char *prefix,
+			      const char *table, struct sb *out);
 	int (*tracking_exists)(struct engine_conn *c, const char *prefix,
 			       bool *out);
 	int (*tracking_create)(struct engine_conn *c, const char *prefix);
@@ -139,20 +162,35 @@ struct engine {
 	int (*lock_verify)(struct engine_conn *c);
 
 	/*
-	 * Record the attempt about to start where its transaction cannot
-	 * take it back; *history_id is set when that is a history row (else
-	 * -1, and the runner inserts the final row itself).
+	 * Server engines: the attempt protocol of track.c (a 'running'
+	 * history row) needs only these two.  insert_id runs sql, an
+	 * "INSERT ... SELECT ?, ..." without FROM, in a transaction of its
+	 * own, and sets *id to the row's id (the engine may add a WHERE
+	 * clause, RETURNING, or a cheaper commit).  lock_held_elsewhere: is
+	 * the run lock held by another session (*holder, may be NULL: who).
+	 */
+	int (*insert_id)(struct engine_conn *c, const char *sql,
+			 const struct sql_param *p, int np, int64_t *id);
+	int (*lock_held_elsewhere)(struct engine_conn *c, const char *prefix,
+				   bool *held, char **holder);
+
+	/*
+	 * File engines: the attempt is recorded outside the database (the
+	 * lock file).  begin records it (*history_id -1), end clears it,
+	 * peek reads it and whether its runner is alive.
 	 */
 	int (*attempt_begin)(struct engine_conn *c, const struct attempt *a,
 			     int64_t *history_id);
 	int (*attempt_end)(struct engine_conn *c); /* clear the record */
-	/*
-	 * The recorded attempt, if any (a->present), and whether its runner
-	 * is alive; used by status, and by a runner holding the lock to find
-	 * one a dead runner left.
-	 */
 	int (*attempt_peek)(struct engine_conn *c, const char *prefix,
 			    struct attempt *a);
+
+	/*
+	 * Optional: bring the session back to how connect left it (every
+	 * SET, USE, temporary table of a migration gone), outside any
+	 * transaction.  Called between migrations.
+	 */
+	int (*session_reset)(struct engine_conn *c);
 
 	/* Optional hooks around one transactional migration (SQLite: FKs). */
 	int (*migration_begin)(struct engine_conn *c);

@@ -37,6 +37,7 @@ struct run {
 	strata_run *res;
 	size_t cap;
 	int64_t t0;
+	bool ran_one; /* a migration ran on this session */
 };
 
 static void jobs_free(struct job *jobs, size_t n)
@@ -195,20 +196,21 @@ static int push_done(struct run *r, const struct job *j, int64_t ms)
 	return STRATA_OK;
 }
 
-/* The tracking writes of a migration that worked, inside its transaction. */
+/* The tracking writes of a migration that worked, inside its transaction;
+ * *ms is the execution time recorded (and reported). */
 static int record_success(struct run *r, const struct job *j,
-			  const char *started, int64_t t0, long statements,
-			  int64_t hist_id)
+			  const struct attempt *a, int64_t t0, long statements,
+			  int64_t *ms)
 {
 	struct session *s = &r->s;
 	const char *prefix = s->ctx->table;
 	char finished[ISO_TIME_LEN];
-	int64_t ms = util_ms() - t0;
 	int rc;
 
+	*ms = util_ms() - t0;
 	util_now_iso(finished);
 	if (j->direction == STRATA_UP)
-		rc = track_insert_applied(s->c, prefix, j->m, finished, ms);
+		rc = track_insert_applied(s->c, prefix, j->m, finished, *ms);
 	else
 		rc = track_delete_applied(s->c, prefix, j->version);
 	if (rc)
@@ -218,46 +220,52 @@ static int record_success(struct run *r, const struct job *j,
 		.name = j->name,
 		.direction = j->direction == STRATA_UP ? "up" : "down",
 		.status = "success",
-		.started_at = started,
+		.started_at = a->started_at,
 		.finished_at = finished,
-		.execution_ms = ms,
+		.execution_ms = *ms,
 		.statements_done = statements,
 		.backup_path = r->res->backup,
 	};
-	if (hist_id >= 0) /* the engine wrote a 'running' row first */
-		return track_finish_history(s->c, prefix, hist_id, &h);
-	return track_insert_history(s->c, prefix, &h);
+	return track_attempt_record(s->c, prefix, a, &h);
 }
 
 /* After the rollback: the attempt on record as failed (or dirty). */
 static void record_failure(struct run *r, const struct job *j,
-			   const char *started, int64_t ms, long statements,
-			   int64_t hist_id)
+			   const struct attempt *a, int64_t ms,
+			   const struct exec_info *info)
 {
 	struct session *s = &r->s;
 	char finished[ISO_TIME_LEN];
-	/* Statements that committed on their own cannot be taken back. */
-	bool partly = statements > 0 && ((j->flags & STRATA_NO_TRANSACTION) ||
-					 !(s->e->caps & ENGINE_TXN_DDL));
 	struct hist_row h = {
 		.version = j->version,
 		.name = j->name,
 		.direction = j->direction == STRATA_UP ? "up" : "down",
-		.status = partly ? "dirty" : "failed",
-		.started_at = started,
+		.status = attempt_status(info->implicit_commit),
+		.started_at = a->started_at,
 		.finished_at = finished,
 		.execution_ms = ms,
-		.statements_done = statements,
+		.statements_done = info->statements_done,
 		.error = strata_errmsg(s->ctx),
 		.backup_path = r->res->backup,
 	};
 
 	util_now_iso(finished);
 	/* A failure here must not replace the migration's own message. */
-	if (hist_id >= 0)
-		track_finish_history(s->c, s->ctx->table, hist_id, &h);
-	else
-		track_insert_history(s->c, s->ctx->table, &h);
+	track_attempt_record(s->c, s->ctx->table, a, &h);
+}
+
+/* exec's on_commit: a statement committed on its own, put it on record. */
+struct commit_note {
+	struct session *s;
+	const struct attempt *a;
+};
+
+static void note_commit(void *arg, long statements_done)
+{
+	struct commit_note *n = arg;
+
+	track_attempt_committed(n->s->c, n->s->ctx->table, n->a,
+				statements_done);
 }
 
 /*
@@ -288,13 +296,21 @@ static int run_job(struct run *r, const struct job *j)
 	struct session *s = &r->s;
 	const struct engine *e = s->e;
 	struct engine_conn *c = s->c;
-	struct exec_info info = { 0, -1, 0, "" };
+	struct commit_note note = { s, NULL };
+	struct exec_info info = { .err_off = -1 };
 	bool txn = !(j->flags & STRATA_NO_TRANSACTION);
 	bool exec_failed = false;
 	char started[ISO_TIME_LEN];
-	int64_t hist_id = -1, t0, ms;
+	int64_t t0, ms = 0;
 	int rc;
 
+	/* Each migration starts from the session as strata opened it. */
+	if (r->ran_one && e->session_reset) {
+		rc = e->session_reset(c);
+		if (rc)
+			return rc;
+	}
+	r->ran_one = true;
 	util_now_iso(started);
 	struct attempt a = {
 		.present = true,
@@ -304,9 +320,12 @@ static int run_job(struct run *r, const struct job *j)
 		.direction = j->direction,
 		.started_at = started,
 	};
-	rc = e->attempt_begin(c, &a, &hist_id);
+	rc = track_attempt_begin(c, s->ctx->table, &a);
 	if (rc)
 		return rc;
+	note.a = &a;
+	info.on_commit = note_commit;
+	info.arg = &note;
 	if (j->stored)
 		log_msg(s->ctx, STRATA_LOG_NOTE,
 			"using stored down SQL for %lld_%s (its file is gone)",
@@ -321,11 +340,17 @@ static int run_job(struct run *r, const struct job *j)
 			rc = e->exec(c, j->sql, j->len, j->flags, &info);
 			exec_failed = rc != 0;
 		}
+		/*
+		 * A statement that committed implicitly ended the transaction:
+		 * the tracking writes get one of their own, one commit.
+		 */
+		if (!rc && info.implicit_commit)
+			rc = e->begin(c);
 		if (!rc && e->migration_check)
 			rc = e->migration_check(c, s->ctx->table);
 		if (!rc)
-			rc = record_success(r, j, started, t0,
-					    info.statements_done, hist_id);
+			rc = record_success(r, j, &a, t0, info.statements_done,
+					    &ms);
 		if (!rc)
 			rc = lock_held(r, j, "committing",
 				       "nothing of it was committed");
@@ -345,8 +370,8 @@ static int run_job(struct run *r, const struct job *j)
 		if (!rc)
 			rc = e->begin(c);
 		if (!rc)
-			rc = record_success(r, j, started, t0,
-					    info.statements_done, hist_id);
+			rc = record_success(r, j, &a, t0, info.statements_done,
+					    &ms);
 		if (!rc)
 			rc = lock_held(r, j, "recording",
 				       "its statements ran (no transaction)"
@@ -356,13 +381,13 @@ static int run_job(struct run *r, const struct job *j)
 		if (rc && !exec_failed)
 			e->rollback(c);
 	}
-	ms = util_ms() - t0;
 	if (info.note[0]) /* one per migration, from the engine */
 		log_msg(s->ctx, STRATA_LOG_NOTE, "%s:%d: %s", j->where,
 			migration_line_at(j->sql, j->len, j->first_line,
 					  info.note_off),
 			info.note);
 	if (rc) {
+		ms = util_ms() - t0;
 		if (exec_failed)
 			err_prefix(s->ctx, "%s:%d: ", j->where,
 				   migration_line_at(j->sql, j->len,
@@ -370,8 +395,7 @@ static int run_job(struct run *r, const struct job *j)
 						     info.err_off));
 		else
 			err_prefix(s->ctx, "%s: ", j->where);
-		record_failure(r, j, started, ms, info.statements_done,
-			       hist_id);
+		record_failure(r, j, &a, ms, &info);
 		r->res->failed = true;
 		r->res->failure = (strata_run_item){
 			.direction = j->direction,
@@ -381,12 +405,13 @@ static int run_job(struct run *r, const struct job *j)
 		};
 		r->res->error = strdup(strata_errmsg(s->ctx));
 		emit(r, STRATA_EV_FAIL, j, ms, strata_errmsg(s->ctx));
-		e->attempt_end(c);
+		track_attempt_end(c);
 		return rc;
 	}
-	if (e->attempt_end(c))
+	if (track_attempt_end(c))
 		err_clear(
 			s->ctx); /* the migration committed: only a note lost */
+	/* The time reported is the one recorded. */
 	rc = push_done(r, j, ms);
 	emit(r, STRATA_EV_DONE, j, ms, NULL);
 	return rc;
@@ -453,21 +478,26 @@ static int run_end(struct run *r, int rc)
  * The start-up check every application pays on each boot: read the state
  * once, without the lock, and plan.  Nothing to do means nothing to lock;
  * a refusal (dirty, modified, out of order) writes nothing either way.
- * Otherwise the run takes the lock and reads the state again.
+ * Otherwise, or when a dead runner left its attempt on record (the one
+ * write a no-op run may make), the run takes the lock and reads the state
+ * again.
  */
 static int up_needed(strata *ctx, int64_t target, unsigned flags, bool *needed)
 {
 	struct plan p = { 0 };
 	struct session s;
+	bool dead = false;
 	int rc;
 
 	*needed = true;
 	rc = session_open(ctx, &s, SESSION_READ);
 	if (!rc && s.existed) {
 		warn_missing(&s);
-		rc = session_check_dirty(&s);
-		if (!rc)
-			rc = plan_up(ctx, &ctx->src, &s.al, target, flags, &p);
+		/* Dirty refuses; a dead runner's attempt takes the lock. */
+		rc = session_startup_check(&s, &dead);
+	}
+	if (!rc && s.existed && !dead) {
+		rc = plan_up(ctx, &ctx->src, &s.al, target, flags, &p);
 		*needed = rc || p.n > 0;
 	}
 	plan_release(&p);

@@ -45,9 +45,26 @@ static int push_recovered(struct session *s, int64_t version)
 }
 
 /*
+ * Did a dead attempt commit any statement on its own?  Server engines put
+ * that on record when it happens (track_attempt_committed); a lock-file
+ * record does not say, so a no-transaction migration of a file engine is
+ * presumed to have committed some of its statements.
+ */
+static bool dead_attempt_implicit(struct session *s, const struct attempt *a)
+{
+	const struct migration *m = source_find(&s->ctx->src, a->version);
+
+	if (s->e->insert_id)
+		return a->implicit;
+	return m && (m->flags & STRATA_NO_TRANSACTION);
+}
+
+/*
  * A runner that died mid-migration left its attempt on record.  If the
- * migration had not committed, record the attempt as failed/interrupted;
- * either way the record is then cleared.
+ * migration had not committed, record the attempt as failed/interrupted
+ * (dirty when some of it had committed on its own); if it had, a
+ * 'running' row is closed as the success it was; either way the record
+ * is then cleared.
  */
 static int recover_dead_attempt(struct session *s)
 {
@@ -56,39 +73,30 @@ static int recover_dead_attempt(struct session *s)
 	bool applied, committed;
 	int rc;
 
-	rc = s->e->attempt_peek(s->c, s->ctx->table, &a);
-	if (rc || !a.present)
+	rc = track_attempt_peek(s->c, s->ctx->table, s->tables, &a);
+	if (rc || !a.present || a.alive)
 		goto out;
 	applied = applied_find(&s->al, a.version) != NULL;
 	committed = a.direction == STRATA_UP ? applied : !applied;
+	util_now_iso(now);
+	struct hist_row h = {
+		.version = a.version,
+		.name = a.name,
+		.direction = a.direction == STRATA_DOWN ? "down" : "up",
+		.status = committed ? "success"
+				    : attempt_status(
+					      dead_attempt_implicit(s, &a)),
+		.started_at = a.started_at ? a.started_at : "",
+		.finished_at = now,
+		.execution_ms = -1,
+		.statements_done = -1,
+		.error = committed ? "interrupted after its commit"
+				   : "interrupted",
+	};
 	if (!committed) {
-		/*
-		 * Statements run outside a transaction may have committed
-		 * before the runner died: that is a dirty database, not a
-		 * clean failure.
-		 */
-		const struct migration *m =
-			source_find(&s->ctx->src, a.version);
-		bool partly = (m && (m->flags & STRATA_NO_TRANSACTION)) ||
-			      !(s->e->caps & ENGINE_TXN_DDL);
-		struct hist_row h = {
-			.version = a.version,
-			.name = a.name,
-			.direction = a.direction == STRATA_DOWN ? "down" : "up",
-			.status = partly ? "dirty" : "failed",
-			.started_at = a.started_at ? a.started_at : "",
-			.finished_at = now,
-			.execution_ms = -1,
-			.statements_done = -1,
-			.error = "interrupted",
-		};
-		util_now_iso(now);
 		rc = session_ensure_tables(s);
-		if (!rc && a.id >= 0) /* a 'running' row of a server engine */
-			rc = track_finish_history(s->c, s->ctx->table, a.id,
-						  &h);
-		else if (!rc)
-			rc = track_insert_history(s->c, s->ctx->table, &h);
+		if (!rc)
+			rc = track_attempt_record(s->c, s->ctx->table, &a, &h);
 		if (!rc)
 			rc = push_recovered(s, a.version);
 		if (!rc)
@@ -96,9 +104,12 @@ static int recover_dead_attempt(struct session *s)
 				"recorded the interrupted %s of %lld_%s as %s",
 				h.direction, (long long)a.version,
 				a.name ? a.name : "", h.status);
+	} else if (a.id > 0) {
+		/* Its 'running' row outlived the commit: close it. */
+		rc = track_attempt_record(s->c, s->ctx->table, &a, &h);
 	}
 	if (!rc)
-		rc = s->e->attempt_end(s->c);
+		rc = track_attempt_end(s->c);
 out:
 	attempt_release(&a);
 	return rc;
@@ -167,6 +178,14 @@ void session_close(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static int dirty_error(struct session *s, int64_t version)
+{
+	return err_set(
+		s->ctx, STRATA_EDIRTY,
+		"the database is dirty: migration %lld failed after some of its statements had committed; fix the schema by hand, then run 'strata repair' (or 'strata stamp %lld' if you completed it)",
+		(long long)version, (long long)version);
+}
+
 int session_check_dirty(struct session *s)
 {
 	int64_t version;
@@ -176,10 +195,24 @@ int session_check_dirty(struct session *s)
 	if (!s->tables)
 		return STRATA_OK;
 	rc = track_dirty(s->c, s->ctx->table, &dirty, &version);
-	if (rc || !dirty)
+	return rc || !dirty ? rc : dirty_error(s, version);
+}
+
+int session_startup_check(struct session *s, bool *dead)
+{
+	struct attempt a = { .id = -1 };
+	int64_t version;
+	bool dirty;
+	int rc;
+
+	*dead = false;
+	if (!s->c)
+		return STRATA_OK;
+	rc = track_open_attempts(s->c, s->ctx->table, s->tables, &dirty,
+				 &version, &a);
+	*dead = !rc && a.present && !a.alive;
+	attempt_release(&a);
+	if (rc || *dead || !dirty)
 		return rc;
-	return err_set(
-		s->ctx, STRATA_EDIRTY,
-		"the database is dirty: migration %lld failed after some of its statements had committed; fix the schema by hand, then run 'strata repair' (or 'strata stamp %lld' if you completed it)",
-		(long long)version, (long long)version);
+	return dirty_error(s, version);
 }

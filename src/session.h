@@ -40,6 +40,14 @@ int session_open_existing(strata *ctx, struct session *s,
 /* Create the tracking tables if they do not exist yet. */
 int session_ensure_tables(struct session *s);
 
+/*
+ * The start-up check without the lock, in one read: *dead when an attempt
+ * on record has lost its runner (the next writer must record or clear it;
+ * no dirty refusal then, the locked run decides), else STRATA_EDIRTY like
+ * session_check_dirty.
+ */
+int session_startup_check(struct session *s, bool *dead);
+
 /* STRATA_EDIRTY with guidance when a dirty history row exists. */
 int session_check_dirty(struct session *s);
 

@@ -86,7 +86,7 @@ static int add_running(struct session *s, struct status_box *b)
 	strata_history_row *grown, *row;
 	int rc;
 
-	rc = s->e->attempt_peek(s->c, s->ctx->table, &a);
+	rc = track_attempt_peek(s->c, s->ctx->table, s->tables, &a);
 	if (rc)
 		return rc;
 	if (a.holder)

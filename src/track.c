@@ -1,6 +1,7 @@
 /* track.c - rows of the tracking tables, through the engine's query. */
 #include "track.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,30 +11,51 @@
 #include "sb.h"
 #include "util.h"
 
-/* "SELECT ... FROM <prefix>_<table> ..." from a template where %s is the
- * prefix. */
-static char *tsql(strata *ctx, const char *tmpl, const char *prefix)
+/*
+ * A tracking statement from a template: every "%s_migrations" and
+ * "%s_history" becomes the table's name as the engine writes it (quoted,
+ * qualified).  NULL (message set) on OOM.
+ */
+char *track_sql(struct engine_conn *c, const char *prefix, const char *tmpl)
 {
+	static const char *const tables[] = { "migrations", "history" };
 	struct sb sql = SB_INIT;
 	const char *p;
 	char *out;
 
-	while ((p = strstr(tmpl, "%s"))) {
+	while ((p = strstr(tmpl, "%s_"))) {
+		size_t i;
+
 		sb_add(&sql, tmpl, (size_t)(p - tmpl));
-		sb_adds(&sql, prefix);
-		tmpl = p + 2;
+		for (i = 0; i < 2; i++) {
+			size_t n = strlen(tables[i]);
+
+			if (!strncmp(p + 3, tables[i], n) &&
+			    !(isalnum((unsigned char)p[3 + n]) ||
+			      p[3 + n] == '_')) {
+				c->eng->tracking_name(c, prefix, tables[i],
+						      &sql);
+				tmpl = p + 3 + n;
+				break;
+			}
+		}
+		if (i == 2) { /* another name: the prefix, as it is */
+			sb_adds(&sql, prefix);
+			sb_addc(&sql, '_');
+			tmpl = p + 3;
+		}
 	}
 	sb_adds(&sql, tmpl);
 	out = sb_detach(&sql);
 	if (!out)
-		err_oom(ctx);
+		err_oom(c->ctx);
 	return out;
 }
 
 static int run(struct engine_conn *c, const char *fmt, const char *prefix,
 	       const struct sql_param *p, int np, row_fn fn, void *payload)
 {
-	char *sql = tsql(c->ctx, fmt, prefix);
+	char *sql = track_sql(c, prefix, fmt);
 	int rc;
 
 	if (!sql)
@@ -380,4 +402,176 @@ void track_history_release(strata_history *h)
 	free(h->rows);
 	h->rows = NULL;
 	h->n = 0;
+}
+
+/* ---- the attempt in progress --------------------------------------------- */
+
+/*
+ * Server engines (those with insert_id) record an attempt as a 'running'
+ * history row committed before the migration starts; the migration's own
+ * transaction turns it into its final row.  File engines record it in the
+ * lock file (their attempt_* methods) and insert the final row instead.
+ */
+static bool row_protocol(const struct engine_conn *c)
+{
+	return c->eng->insert_id != NULL;
+}
+
+const char *attempt_status(bool implicit_commit)
+{
+	return implicit_commit ? "dirty" : "failed";
+}
+
+int track_attempt_begin(struct engine_conn *c, const char *prefix,
+			struct attempt *a)
+{
+	char *sql;
+	int rc;
+
+	a->id = -1;
+	if (!row_protocol(c))
+		return c->eng->attempt_begin(c, a, &a->id);
+	struct sql_param p[5] = {
+		PINT(a->version),
+		PTEXT(a->name),
+		PTEXT(a->direction == STRATA_DOWN ? "down" : "up"),
+		PTEXT(a->started_at),
+		PTEXT(util_user_host()),
+	};
+	sql = track_sql(c, prefix,
+			"INSERT INTO %s_history (version, name, direction,"
+			" status, started_at, applied_by)"
+			" SELECT ?, ?, ?, 'running', ?, ?");
+	if (!sql)
+		return STRATA_ENOMEM;
+	rc = c->eng->insert_id(c, sql, p, 5, &a->id);
+	free(sql);
+	if (!rc && a->id <= 0)
+		rc = err_set(c->ctx, STRATA_ESQL,
+			     "cannot record the attempt: no history id");
+	return rc;
+}
+
+void track_attempt_committed(struct engine_conn *c, const char *prefix,
+			     const struct attempt *a, long statements_done)
+{
+	struct sql_param p[2] = { PINT(statements_done), PINT(a->id) };
+
+	/* Outside any transaction: on record at once, for a killed runner. */
+	if (row_protocol(c) && a->id > 0 &&
+	    run(c, "UPDATE %s_history SET statements_done = ? WHERE id = ?",
+		prefix, p, 2, NULL, NULL))
+		err_clear(c->ctx); /* only a later recovery is less exact */
+}
+
+int track_attempt_record(struct engine_conn *c, const char *prefix,
+			 const struct attempt *a, const struct hist_row *h)
+{
+	if (row_protocol(c) && a->id > 0)
+		return track_finish_history(c, prefix, a->id, h);
+	return track_insert_history(c, prefix, h);
+}
+
+int track_attempt_end(struct engine_conn *c)
+{
+	return row_protocol(c) ? STRATA_OK : c->eng->attempt_end(c);
+}
+
+struct running_read {
+	struct attempt *a;
+	bool oom;
+};
+
+static int running_row(void *payload, int ncol, const char *const *v)
+{
+	struct running_read *r = payload;
+	struct attempt *a = r->a;
+
+	(void)ncol;
+	a->present = true;
+	a->id = num(v[0]);
+	a->version = num(v[1]);
+	a->name = dup_or_null(v[2], &r->oom);
+	a->direction = v[3] && !strcmp(v[3], "down") ? STRATA_DOWN : STRATA_UP;
+	a->started_at = dup_or_null(v[4], &r->oom);
+	a->implicit = v[5] != NULL;
+	return 1;
+}
+
+int track_attempt_peek(struct engine_conn *c, const char *prefix, bool tables,
+		       struct attempt *a)
+{
+	struct running_read r = { a, false };
+	int rc;
+
+	if (!row_protocol(c))
+		return c->eng->attempt_peek(c, prefix, a);
+	attempt_release(a);
+	if (!tables) /* no history table: no row */
+		return STRATA_OK;
+	rc = run(c,
+		 "SELECT id, version, name, direction, started_at,"
+		 " statements_done FROM %s_history WHERE status = 'running'"
+		 " ORDER BY id DESC LIMIT 1",
+		 prefix, NULL, 0, running_row, &r);
+	if (!rc && r.oom)
+		rc = err_oom(c->ctx);
+	if (rc || !a->present)
+		return rc;
+	/* Held by us: the row is a dead runner's.  By another: it runs. */
+	return c->eng->lock_held_elsewhere(c, prefix, &a->alive, &a->holder);
+}
+
+struct open_read {
+	bool *dirty;
+	int64_t *dirty_version;
+	struct attempt *a;
+	bool oom;
+};
+
+static int open_row(void *payload, int ncol, const char *const *v)
+{
+	struct open_read *r = payload;
+
+	if (v[6] && !strcmp(v[6], "dirty")) {
+		if (!*r->dirty) {
+			*r->dirty = true;
+			*r->dirty_version = num(v[1]);
+		}
+	} else if (!r->a->present) {
+		struct running_read rr = { r->a, false };
+
+		running_row(&rr, ncol, v);
+		r->oom = r->oom || rr.oom;
+	}
+	return 0;
+}
+
+int track_open_attempts(struct engine_conn *c, const char *prefix, bool tables,
+			bool *dirty, int64_t *dirty_version, struct attempt *a)
+{
+	struct open_read r = { dirty, dirty_version, a, false };
+	int rc;
+
+	*dirty = false;
+	*dirty_version = -1;
+	attempt_release(a);
+	if (!row_protocol(c)) {
+		rc = tables ? track_dirty(c, prefix, dirty, dirty_version)
+			    : STRATA_OK;
+		return rc ? rc : c->eng->attempt_peek(c, prefix, a);
+	}
+	if (!tables)
+		return STRATA_OK;
+	/* Both kinds of open row in one query (the partial index's rows). */
+	rc = run(c,
+		 "SELECT id, version, name, direction, started_at,"
+		 " statements_done, status FROM %s_history"
+		 " WHERE status IN ('running', 'dirty') ORDER BY id DESC",
+		 prefix, NULL, 0, open_row, &r);
+	if (!rc && r.oom)
+		rc = err_oom(c->ctx);
+	if (rc || !a->present)
+		return rc;
+	return c->eng->lock_held_elsewhere(c, prefix, &a->alive, &a->holder);
 }

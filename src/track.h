@@ -20,6 +20,13 @@ struct hist_row {
 	const char *backup_path;
 };
 
+/*
+ * A tracking statement from a template where "%s_migrations" and
+ * "%s_history" name the tables (as the engine's tracking_name writes
+ * them); caller frees, NULL (message set) on OOM.
+ */
+char *track_sql(struct engine_conn *c, const char *prefix, const char *tmpl);
+
 /* Every applied row (without the stored SQL), sorted by version. */
 int track_read_applied(struct engine_conn *c, const char *prefix,
 		       struct applied_list *out);
@@ -59,5 +66,36 @@ void track_history_release(strata_history *h);
 /* The version of a dirty row, if any (*dirty false when none). */
 int track_dirty(struct engine_conn *c, const char *prefix, bool *dirty,
 		int64_t *version);
+
+/*
+ * The one attempt protocol (see track.c).  The status of an attempt that
+ * did not complete: "dirty" when a statement of it had committed on its
+ * own (exec_info.implicit_commit, or attempt.implicit for a dead one),
+ * else "failed".  The only place that decides it.
+ */
+const char *attempt_status(bool implicit_commit);
+/* Put the attempt on record before it starts; sets a->id (or -1). */
+int track_attempt_begin(struct engine_conn *c, const char *prefix,
+			struct attempt *a);
+/* A statement of it committed on its own: on record now (best effort). */
+void track_attempt_committed(struct engine_conn *c, const char *prefix,
+			     const struct attempt *a, long statements_done);
+/* Its final history row (inside the migration's transaction on success). */
+int track_attempt_record(struct engine_conn *c, const char *prefix,
+			 const struct attempt *a, const struct hist_row *h);
+/* Clear the record of an attempt that ended (file engines). */
+int track_attempt_end(struct engine_conn *c);
+/*
+ * The recorded attempt, if any, and whether its runner is alive; tables:
+ * the tracking tables exist (as the caller already read).
+ */
+int track_attempt_peek(struct engine_conn *c, const char *prefix, bool tables,
+		       struct attempt *a);
+/*
+ * The start-up check in one read: whether a dirty row exists (the newest
+ * one's version) and the attempt on record (track_attempt_peek).
+ */
+int track_open_attempts(struct engine_conn *c, const char *prefix, bool tables,
+			bool *dirty, int64_t *dirty_version, struct attempt *a);
 
 #endif

@@ -25,6 +25,7 @@
 #include "mysql_int.h"
 #include "mysqlsplit.h"
 #include "sb.h"
+#include "track.h"
 
 #define ER_BAD_DB_ERROR 1049
 #define ER_PARSE_ERROR  1064
@@ -66,18 +67,21 @@ static void add_ident(struct sb *sb, const char *name)
 	sb_addc(sb, '`');
 }
 
-char *my_prefixed(const char *tmpl, const char *prefix)
+/* `db`.`prefix_table`: the URL's database, whatever a migration USEs. */
+static void my_tracking_name(struct engine_conn *c, const char *prefix,
+			     const char *table, struct sb *out)
 {
-	struct sb sql = SB_INIT;
-	const char *p;
+	struct my_conn *m = (struct my_conn *)c;
+	struct sb name = SB_INIT;
 
-	while ((p = strstr(tmpl, "%s"))) {
-		sb_add(&sql, tmpl, (size_t)(p - tmpl));
-		sb_adds(&sql, prefix);
-		tmpl = p + 2;
-	}
-	sb_adds(&sql, tmpl);
-	return sb_detach(&sql);
+	add_ident(out, m->dbname ? m->dbname : "");
+	sb_addc(out, '.');
+	sb_addf(&name, "%s_%s", prefix, table);
+	if (name.failed)
+		out->failed = true;
+	else
+		add_ident(out, name.buf);
+	sb_release(&name);
 }
 
 /* Record msg (released here) on one line, password masked, as rc. */
@@ -364,6 +368,7 @@ static int my_connect(struct engine_conn **out, strata *ctx,
 	m->base.ctx = ctx;
 	m->base.eng = &engine_mysql;
 	m->url = url;
+	m->fold = -1;
 	m->masked = strdup(url->masked ? url->masked : "mysql://");
 	m->dbname = url->dbname ? strdup(url->dbname) : NULL;
 	if (!m->masked || (url->dbname && !m->dbname)) {
@@ -478,6 +483,23 @@ static long error_offset(MYSQL *db, const char *stmt, size_t len,
 	return (long)(stmt_off + (i < len ? i : 0));
 }
 
+/*
+ * Did the statement just completed commit on its own?  Outside a
+ * transaction every statement does; inside strata's, the server says
+ * whether its transaction is still open (SERVER_STATUS_IN_TRANS): DDL and
+ * the other statements MySQL documents as committing implicitly end it.
+ */
+static bool ended_transaction(struct my_conn *m, unsigned flags)
+{
+	unsigned int status = 0;
+
+	if (flags & STRATA_NO_TRANSACTION)
+		return true;
+	if (mariadb_get_infov(m->db, MARIADB_CONNECTION_SERVER_STATUS, &status))
+		return true; /* cannot tell: assume the worst */
+	return !(status & SERVER_STATUS_IN_TRANS);
+}
+
 static int my_exec(struct engine_conn *c, const char *sql, size_t len,
 		   unsigned flags, struct exec_info *info)
 {
@@ -488,6 +510,7 @@ static int my_exec(struct engine_conn *c, const char *sql, size_t len,
 
 	info->statements_done = 0;
 	info->err_off = -1;
+	info->implicit_commit = false;
 	if (!(flags & STRATA_NO_TRANSACTION)) {
 		rc = refuse_transaction_control(m, sql, len, info);
 		if (rc)
@@ -503,10 +526,17 @@ static int my_exec(struct engine_conn *c, const char *sql, size_t len,
 			break;
 		}
 		rc = drain(m, m->db);
-		if (rc)
+		if (rc) {
 			info->err_off = (long)st.off;
-		else
-			info->statements_done++;
+			break;
+		}
+		info->statements_done++;
+		if (!info->implicit_commit && ended_transaction(m, flags)) {
+			info->implicit_commit = true;
+			if (info->on_commit)
+				info->on_commit(info->arg,
+						info->statements_done);
+		}
 	}
 	return rc;
 }
@@ -642,21 +672,84 @@ static int my_query(struct engine_conn *c, const char *sql,
 	return my_query_on(m, m->db, sql, p, np, fn, payload);
 }
 
+/* The server engine's half of the attempt protocol (track.c). */
+static int my_insert_id(struct engine_conn *c, const char *sql,
+			const struct sql_param *p, int np, int64_t *id)
+{
+	struct my_conn *m = (struct my_conn *)c;
+	int rc = my_query_on(m, m->db, sql, p, np, NULL, NULL);
+
+	*id = rc ? -1 : (int64_t)mysql_insert_id(m->db);
+	return rc;
+}
+
+static int my_held_elsewhere(struct engine_conn *c, const char *prefix,
+			     bool *held, char **holder)
+{
+	return my_lock_held_elsewhere((struct my_conn *)c, prefix, held,
+				      holder);
+}
+
+/*
+ * Between migrations: COM_RESET_CONNECTION (session variables back to the
+ * global values, user variables, temporary tables and prepared statements
+ * gone; the run lock lives on a session of its own and stays; the
+ * character set goes back to the one of the handshake, utf8mb4), then the
+ * URL's database again: the reset keeps the one a migration USEd.
+ */
+static int my_session_reset(struct engine_conn *c)
+{
+	struct my_conn *m = (struct my_conn *)c;
+
+	if (mysql_reset_connection(m->db))
+		return my_fail(m, m->db, "cannot reset the session");
+	if (!m->db_missing && mysql_select_db(m->db, m->dbname))
+		return my_fail(m, m->db, "cannot use the database");
+	return STRATA_OK;
+}
+
 /* ---- tracking tables --------------------------------------------------- */
+
+static int fold_row(void *payload, int ncol, const char *const *v)
+{
+	(void)ncol;
+	*(int *)payload = v[0] && strcmp(v[0], "0") != 0;
+	return 1;
+}
+
+bool my_names_fold(struct my_conn *m, const char *prefix)
+{
+	bool capitals = false;
+
+	for (const char *s = prefix; *s; s++)
+		capitals = capitals || (*s >= 'A' && *s <= 'Z');
+	if (!capitals)
+		return false; /* the same either way: no question asked */
+	if (m->fold < 0) {
+		m->fold = 0;
+		if (my_query_on(m, m->db, "SELECT @@lower_case_table_names",
+				NULL, 0, fold_row, &m->fold))
+			err_clear(
+				m->base.ctx); /* then as the name is written */
+	}
+	return m->fold > 0;
+}
 
 struct tables_read {
 	const char *mig, *hist;
 	bool *has_mig, *has_hist;
+	bool fold;
 };
 
 static int table_row(void *payload, int ncol, const char *const *v)
 {
 	struct tables_read *t = payload;
+	int (*cmp)(const char *, const char *) = t->fold ? strcasecmp : strcmp;
 
 	(void)ncol;
-	if (v[0] && strcmp(v[0], t->mig) == 0)
+	if (v[0] && cmp(v[0], t->mig) == 0)
 		*t->has_mig = true;
-	else if (v[0] && strcmp(v[0], t->hist) == 0)
+	else if (v[0] && cmp(v[0], t->hist) == 0)
 		*t->has_hist = true;
 	return 0;
 }
@@ -665,7 +758,7 @@ int my_tracking_tables(struct my_conn *m, const char *prefix, bool *mig,
 		       bool *hist)
 {
 	struct sb a = SB_INIT, b = SB_INIT;
-	struct tables_read t = { NULL, NULL, mig, hist };
+	struct tables_read t = { NULL, NULL, mig, hist, false };
 	int rc;
 
 	*mig = *hist = false;
@@ -679,9 +772,10 @@ int my_tracking_tables(struct my_conn *m, const char *prefix, bool *mig,
 	}
 	t.mig = a.buf;
 	t.hist = b.buf;
+	/* As the server compares them: exactly, unless it folds case. */
+	t.fold = my_names_fold(m, prefix);
 	struct sql_param p[3] = { PTEXT(m->dbname), PTEXT(a.buf),
 				  PTEXT(b.buf) };
-	/* table_row compares exactly: names are case-sensitive on Linux. */
 	rc = my_query_on(m, m->db,
 			 "SELECT table_name FROM information_schema.tables"
 			 " WHERE table_schema = ? AND table_name IN (?, ?)"
@@ -750,14 +844,22 @@ static void my_tracking_ddl(struct sb *sql, const char *qual,
 static int my_tracking_create(struct engine_conn *c, const char *prefix)
 {
 	struct my_conn *m = (struct my_conn *)c;
-	struct sb sql = SB_INIT;
+	struct sb qual = SB_INIT, sql = SB_INIT;
 	struct mysqlsplit it;
 	struct mysqlsplit_stmt st;
 	int rc = STRATA_OK;
 
-	/* One statement at a time: DDL commits on its own anyway. */
-	my_tracking_ddl(&sql, "", prefix);
-	if (sql.failed)
+	/*
+	 * Qualified with the URL's database, as tracking_name writes the
+	 * names.  One statement at a time: DDL commits on its own anyway;
+	 * history first, so that a runner that sees the migrations table
+	 * (how tracking_exists answers) finds the history table too.
+	 */
+	add_ident(&qual, m->dbname ? m->dbname : "");
+	sb_addc(&qual, '.');
+	if (!qual.failed)
+		my_tracking_ddl(&sql, qual.buf, prefix);
+	if (qual.failed || sql.failed)
 		rc = err_oom(c->ctx);
 	mysqlsplit_init(&it, sql.buf, sql.len);
 	while (!rc && mysqlsplit_next(&it, &st)) {
@@ -765,6 +867,7 @@ static int my_tracking_create(struct engine_conn *c, const char *prefix)
 		rc = one ? my_exec_simple(m, m->db, one) : err_oom(c->ctx);
 		free(one);
 	}
+	sb_release(&qual);
 	sb_release(&sql);
 	return rc;
 }
@@ -783,15 +886,16 @@ const struct engine engine_mysql = {
 	.commit = my_commit,
 	.rollback = my_rollback,
 	.query = my_query,
+	.tracking_name = my_tracking_name,
 	.tracking_exists = my_tracking_exists,
 	.tracking_create = my_tracking_create,
 	.tracking_ddl = my_tracking_ddl,
 	.lock = my_lock,
 	.unlock = my_unlock,
 	.lock_verify = my_lock_verify,
-	.attempt_begin = my_attempt_begin,
-	.attempt_end = my_attempt_end,
-	.attempt_peek = my_attempt_peek,
+	.insert_id = my_insert_id,
+	.lock_held_elsewhere = my_held_elsewhere,
+	.session_reset = my_session_reset,
 	.backup = my_backup,
 	.check = my_check,
 	.schema_dump = my_schema_dump,

@@ -8,6 +8,7 @@
 #include "banned.h"
 #include "err.h"
 #include "mysql_int.h"
+#include "track.h"
 
 struct check_read {
 	strata_check_result *out;
@@ -53,11 +54,11 @@ static int check_row(void *payload, int ncol, const char *const *v)
 static int rows(struct my_conn *m, struct check_read *r, int kind,
 		const char *tmpl)
 {
-	char *sql = my_prefixed(tmpl, r->prefix);
+	char *sql = track_sql(&m->base, r->prefix, tmpl);
 	int rc;
 
 	r->kind = kind;
-	rc = !sql ? err_oom(m->base.ctx)
+	rc = !sql ? STRATA_ENOMEM
 		  : my_query_on(m, m->db, sql, NULL, 0, check_row, r);
 	free(sql);
 	return rc ? rc : r->rc;

@@ -3,7 +3,10 @@
 #include "mysql_dl.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "banned.h"
 #include "err.h"
@@ -16,23 +19,31 @@ static const char *const libmariadb_names[] = {
 	NULL,
 };
 
-int my_load(strata *ctx)
-{
-	static void *handle;
-	const char *missing = NULL;
-	void *h = handle;
+/*
+ * Loaded once per process, whatever the threads: pthread_once runs the
+ * loader exactly once and makes its results visible to every caller.
+ */
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static bool load_missing_lib;       /* no library: load_detail is dlerror() */
+static const char *load_missing_fn; /* too old: the first missing symbol */
+static char load_detail[512];
 
-	if (h)
-		return STRATA_OK;
+static void load(void)
+{
+	void *h = NULL;
+	const char *missing = NULL;
+
 	for (size_t i = 0; !h && libmariadb_names[i]; i++)
 		h = dlopen(libmariadb_names[i], RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return err_set(
-			ctx, STRATA_EUNSUPPORTED,
-			"MySQL/MariaDB needs MariaDB Connector/C, which is not installed (Debian: apt-get install libmariadb3): %s",
-			dlerror());
-		/* dlsym returns void *; POSIX guarantees it converts to a
-		 * function. */
+	if (!h) {
+		const char *e = dlerror();
+
+		load_missing_lib = true;
+		snprintf(load_detail, sizeof(load_detail), "%s",
+			 e ? e : "not found");
+		return;
+	}
+	/* dlsym returns void *; POSIX guarantees it converts to a function. */
 #define MY_RESOLVE(f)                                            \
 	if (!(*(void **)(&my_api.f) = dlsym(h, #f)) && !missing) \
 		missing = #f;
@@ -40,11 +51,22 @@ int my_load(strata *ctx)
 #undef MY_RESOLVE
 	if (missing) {
 		dlclose(h);
+		load_missing_fn = missing;
+	}
+}
+
+int my_load(strata *ctx)
+{
+	pthread_once(&load_once, load);
+	if (load_missing_lib)
+		return err_set(
+			ctx, STRATA_EUNSUPPORTED,
+			"MySQL/MariaDB needs MariaDB Connector/C, which is not installed (Debian: apt-get install libmariadb3): %s",
+			load_detail);
+	if (load_missing_fn)
 		return err_set(
 			ctx, STRATA_EUNSUPPORTED,
 			"the installed MariaDB Connector/C is too old: it lacks %s",
-			missing);
-	}
-	handle = h;
+			load_missing_fn);
 	return STRATA_OK;
 }

@@ -37,7 +37,9 @@
 	X(mysql_sqlstate)           \
 	X(mysql_store_result)       \
 	X(mysql_thread_id)          \
-	X(mysql_warning_count)
+	X(mysql_warning_count)      \
+	X(mysql_reset_connection)   \
+	X(mariadb_get_infov)
 
 struct my_api {
 #define MY_FIELD(f) __typeof__(f) *f;
@@ -79,6 +81,8 @@ int my_load(strata *ctx);
 #define mysql_store_result       my_api.mysql_store_result
 #define mysql_thread_id          my_api.mysql_thread_id
 #define mysql_warning_count      my_api.mysql_warning_count
+#define mysql_reset_connection   my_api.mysql_reset_connection
+#define mariadb_get_infov        my_api.mariadb_get_infov
 #endif
 
 #endif

@@ -25,6 +25,7 @@ struct my_conn {
 	char *masked;    /* the URL with its password masked */
 	char *dbname;    /* the database of the URL */
 	bool db_missing; /* it does not exist (and we may not create it) */
+	int fold;        /* lower_case_table_names != 0: 1, 0, or -1 unknown */
 };
 
 /* mysql.c */
@@ -46,12 +47,15 @@ int my_query_on(struct my_conn *m, MYSQL *db, const char *sql,
 /* Which of the two tracking tables exist in the database. */
 int my_tracking_tables(struct my_conn *m, const char *prefix, bool *mig,
 		       bool *hist);
-/* tmpl with every "%s" replaced by prefix; caller frees, NULL on OOM. */
-char *my_prefixed(const char *tmpl, const char *prefix);
 /* A copy of s on one line (newlines become spaces, no trailing space). */
 char *my_one_line(const char *s);
 /* The lock name for a prefix: "strata:<db>:<prefix>", at most 64 bytes. */
-void my_lock_name(const struct my_conn *m, const char *prefix,
+/*
+ * Does the server compare table names without case (lower_case_table_names
+ * 1 or 2)?  Asked once, and only for a prefix with capitals.
+ */
+bool my_names_fold(struct my_conn *m, const char *prefix);
+void my_lock_name(struct my_conn *m, const char *prefix,
 		  char out[MY_LOCK_NAME_MAX + 1]);
 
 /* mysql_scratch.c */
@@ -64,11 +68,6 @@ void my_scratch_drop(strata *ctx, const struct strata_url *live,
 int my_lock(struct engine_conn *c, int timeout_s);
 void my_unlock(struct engine_conn *c);
 int my_lock_verify(struct engine_conn *c);
-int my_attempt_begin(struct engine_conn *c, const struct attempt *a,
-		     int64_t *history_id);
-int my_attempt_end(struct engine_conn *c);
-int my_attempt_peek(struct engine_conn *c, const char *prefix,
-		    struct attempt *a);
 /* Is the run lock held by another session?  *holder (may be NULL) says who. */
 int my_lock_held_elsewhere(struct my_conn *m, const char *prefix, bool *held,
 			   char **holder);

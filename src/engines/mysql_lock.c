@@ -8,11 +8,11 @@
  * or metadata lock while it waits.  The lock dies with its session, so a
  * killed runner never leaves it behind.
  *
- * An attempt is a 'running' history row inserted (autocommit) before the
- * migration starts; the runner turns it into 'success' inside the
- * migration's transaction, or 'failed'/'dirty' after the rollback.  It
- * is alive while another session holds the lock (IS_USED_LOCK).
+ * The attempt protocol ('running' history rows) is generic (track.c): it
+ * asks this engine only for its insert id and my_lock_held_elsewhere
+ * (IS_USED_LOCK by another session).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +27,23 @@
 
 #define LOCK_POLL_MS 50
 
-void my_lock_name(const struct my_conn *m, const char *prefix,
+void my_lock_name(struct my_conn *m, const char *prefix,
 		  char out[MY_LOCK_NAME_MAX + 1])
 {
-	int n = snprintf(out, MY_LOCK_NAME_MAX + 1, "strata:%s:%s",
-			 m->dbname ? m->dbname : "", prefix);
+	char folded[MY_LOCK_NAME_MAX + 1];
+	int n;
+
+	/* Where "App" and "app" are one table, they are one lock too. */
+	if (my_names_fold(m, prefix)) {
+		size_t i;
+
+		for (i = 0; prefix[i] && i < MY_LOCK_NAME_MAX; i++)
+			folded[i] = (char)tolower((unsigned char)prefix[i]);
+		folded[i] = '\0';
+		prefix = folded;
+	}
+	n = snprintf(out, MY_LOCK_NAME_MAX + 1, "strata:%s:%s",
+		     m->dbname ? m->dbname : "", prefix);
 
 	if (n < 0 || n > MY_LOCK_NAME_MAX) {
 		/* Too long: a 64-bit FNV-1a of both, which fits. */
@@ -266,97 +278,4 @@ void my_unlock(struct engine_conn *c)
 		free(ignored);
 	mysql_close(m->lock_db);
 	m->lock_db = NULL;
-}
-
-int my_attempt_begin(struct engine_conn *c, const struct attempt *a,
-		     int64_t *history_id)
-{
-	struct my_conn *m = (struct my_conn *)c;
-	struct sb sql = SB_INIT;
-	int rc;
-
-	*history_id = -1;
-	struct sql_param p[5] = {
-		PINT(a->version),
-		PTEXT(a->name),
-		PTEXT(a->direction == STRATA_DOWN ? "down" : "up"),
-		PTEXT(a->started_at),
-		PTEXT(util_user_host()),
-	};
-	/* Autocommit: on record before the migration's statements run. */
-	sb_addf(&sql,
-		"INSERT INTO %s_history (version, name, direction, status,"
-		" started_at, applied_by) VALUES (?, ?, ?, 'running', ?, ?)",
-		c->ctx->table);
-	if (sql.failed)
-		return err_oom(c->ctx);
-	rc = my_query_on(m, m->db, sql.buf, p, 5, NULL, NULL);
-	if (!rc) {
-		*history_id = (int64_t)mysql_insert_id(m->db);
-		if (*history_id <= 0)
-			rc = err_set(c->ctx, STRATA_ESQL,
-				     "cannot record the attempt: no history"
-				     " id");
-	}
-	sb_release(&sql);
-	return rc;
-}
-
-int my_attempt_end(struct engine_conn *c)
-{
-	(void)c; /* the runner finished the row itself */
-	return STRATA_OK;
-}
-
-struct peek_read {
-	struct attempt *a;
-	bool oom;
-};
-
-static int peek_row(void *payload, int ncol, const char *const *v)
-{
-	struct peek_read *r = payload;
-	struct attempt *a = r->a;
-
-	(void)ncol;
-	a->present = true;
-	a->id = strtoll(v[0], NULL, 10);
-	a->version = v[1] ? strtoll(v[1], NULL, 10) : -1;
-	if (v[2] && !(a->name = strdup(v[2])))
-		r->oom = true;
-	a->direction =
-		v[3] && strcmp(v[3], "down") == 0 ? STRATA_DOWN : STRATA_UP;
-	if (v[4] && !(a->started_at = strdup(v[4])))
-		r->oom = true;
-	return 1;
-}
-
-int my_attempt_peek(struct engine_conn *c, const char *prefix,
-		    struct attempt *a)
-{
-	struct my_conn *m = (struct my_conn *)c;
-	struct peek_read r = { a, false };
-	struct sb sql = SB_INIT;
-	bool mig, hist;
-	int rc;
-
-	attempt_release(a);
-	rc = my_tracking_tables(m, prefix, &mig, &hist);
-	if (rc || !hist)
-		return rc;
-	sb_addf(&sql,
-		"SELECT id, version, name, direction, started_at"
-		" FROM %s_history WHERE status = 'running'"
-		" ORDER BY id DESC LIMIT 1",
-		prefix);
-	if (sql.failed)
-		return err_oom(c->ctx);
-	rc = my_query_on(m, m->db, sql.buf, NULL, 0, peek_row, &r);
-	sb_release(&sql);
-	if (!rc && r.oom)
-		rc = err_oom(c->ctx);
-	if (rc || !a->present)
-		return rc;
-	/* Held by us: the row is a dead runner's.  By another: it runs. */
-	return my_lock_held_elsewhere(m, prefix, &a->alive, &a->holder);
 }

@@ -15,6 +15,7 @@
 #include "postgres_int.h"
 #include "sb.h"
 #include "sqlsplit.h"
+#include "track.h"
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -378,6 +379,9 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 		}
 	}
 	rc = sql.failed ? err_oom(p->base.ctx) : exec_simple(p, p->db, sql.buf);
+	/* What session_reset applies again after RESET ALL. */
+	if (!rc && !(p->session_sql = sb_detach(&sql)))
+		rc = err_oom(p->base.ctx);
 	sb_release(&sql);
 	if (!rc && chosen && mode == CONNECT_CREATE) {
 		const char *v[1] = { chosen };
@@ -443,6 +447,7 @@ static void pg_close(struct engine_conn *c)
 	free(p->masked);
 	free(p->dbname);
 	free(p->schema);
+	free(p->session_sql);
 	free(p);
 }
 
@@ -651,7 +656,14 @@ static int exec_each(struct pg_conn *p, const char *sql, size_t len,
 			info->err_off = error_offset(p, err, q, st.len, st.off);
 			rc = pg_fail(p, p->db, err, NULL);
 		} else {
+			/* Outside a transaction: each statement commits. */
 			info->statements_done++;
+			if (!info->implicit_commit) {
+				info->implicit_commit = true;
+				if (info->on_commit)
+					info->on_commit(info->arg,
+							info->statements_done);
+			}
 		}
 		PQclear(err);
 		free(q);
@@ -769,6 +781,7 @@ static int pg_exec(struct engine_conn *c, const char *sql, size_t len,
 
 	info->statements_done = 0;
 	info->err_off = -1;
+	info->implicit_commit = false;
 	info->note[0] = '\0';
 	rc = skip_meta_commands(p, sql, len, info, &copy);
 	if (rc)
@@ -842,6 +855,86 @@ static char *numbered(const char *sql)
 }
 
 #define SMALL 16
+
+/*
+ * The server engine's half of the attempt protocol (track.c): one
+ * statement, its own transaction, whose commit waits for no disk flush.
+ * set_config(..., true) lasts until that commit, which reads it; the
+ * WHERE makes sure it runs first.  Parameters are typed (bigint, text):
+ * an INSERT ... SELECT does not infer them from the columns.
+ */
+static int pg_insert_id(struct engine_conn *c, const char *sql,
+			const struct sql_param *p, int np, int64_t *id)
+{
+	struct pg_conn *pg = (struct pg_conn *)c;
+	const char *vals[SMALL];
+	char nums[SMALL][24];
+	Oid types[SMALL];
+	struct sb full = SB_INIT;
+	char *q = NULL;
+	PGresult *r = NULL;
+	int rc;
+
+	*id = -1;
+	if (np > SMALL)
+		return err_set(c->ctx, STRATA_EINVAL, "too many parameters");
+	sb_adds(&full, sql);
+	sb_adds(&full, " WHERE set_config('synchronous_commit', 'off', true)"
+		       " IS NOT NULL RETURNING id");
+	if (full.failed || !(q = numbered(full.buf))) {
+		sb_release(&full);
+		return err_oom(c->ctx);
+	}
+	sb_release(&full);
+	for (int i = 0; i < np; i++) {
+		types[i] = p[i].type == P_INT ? 20 : 25; /* int8, text */
+		if (p[i].type == P_INT) {
+			snprintf(nums[i], sizeof(nums[i]), "%lld",
+				 (long long)p[i].i);
+			vals[i] = nums[i];
+		} else {
+			vals[i] = p[i].type == P_TEXT ? p[i].s : NULL;
+		}
+	}
+	r = PQexecParams(pg->db, q, np, types, vals, NULL, NULL, 0);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+		rc = pg_fail(pg, pg->db, r, NULL);
+	else if (PQntuples(r) != 1)
+		rc = err_set(c->ctx, STRATA_ESQL, "INSERT returned no id");
+	else {
+		*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		rc = STRATA_OK;
+	}
+	PQclear(r);
+	free(q);
+	return rc;
+}
+
+static int pg_held_elsewhere(struct engine_conn *c, const char *prefix,
+			     bool *held, char **holder)
+{
+	return pg_lock_held_elsewhere((struct pg_conn *)c, prefix, held,
+				      holder);
+}
+
+/*
+ * Between migrations: every SET of the last one undone (RESET ALL goes
+ * back to the values the session started with: the server's, the
+ * role's, the connection's options), then strata's own settings again.
+ * Not DISCARD ALL: it would also drop advisory locks held here.
+ */
+static int pg_session_reset(struct engine_conn *c)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+	struct sb sql = SB_INIT;
+	int rc;
+
+	sb_adds(&sql, "RESET ALL; ");
+	sb_adds(&sql, p->session_sql ? p->session_sql : "");
+	rc = sql.failed ? err_oom(c->ctx) : exec_simple(p, p->db, sql.buf);
+	sb_release(&sql);
+	return rc;
+}
 
 static int pg_query(struct engine_conn *c, const char *sql,
 		    const struct sql_param *p, int np, row_fn fn, void *payload)
@@ -945,6 +1038,27 @@ out:
 	return rc;
 }
 
+/* "schema"."prefix_table", the prefix folded as PostgreSQL folds it. */
+static void pg_tracking_name(struct engine_conn *c, const char *prefix,
+			     const char *table, struct sb *out)
+{
+	struct pg_conn *p = (struct pg_conn *)c;
+	struct sb name = SB_INIT;
+
+	sb_add_ident(out, p->schema ? p->schema : "public");
+	sb_addc(out, '.');
+	for (const char *s = prefix; *s; s++)
+		sb_addc(&name,
+			*s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s);
+	sb_addc(&name, '_');
+	sb_adds(&name, table);
+	if (name.failed)
+		out->failed = true;
+	else
+		sb_add_ident(out, name.buf);
+	sb_release(&name);
+}
+
 static int pg_tracking_exists(struct engine_conn *c, const char *prefix,
 			      bool *out)
 {
@@ -999,12 +1113,21 @@ static void pg_tracking_ddl(struct sb *sql, const char *qual,
 static int pg_tracking_create(struct engine_conn *c, const char *prefix)
 {
 	struct pg_conn *p = (struct pg_conn *)c;
-	struct sb sql = SB_INIT;
+	struct sb qual = SB_INIT, sql = SB_INIT;
 	int rc;
 
-	/* One simple query: one implicit transaction. */
-	pg_tracking_ddl(&sql, "", prefix);
-	rc = sql.failed ? err_oom(c->ctx) : exec_simple(p, p->db, sql.buf);
+	/*
+	 * Qualified with the schema chosen at connect, as tracking_name
+	 * writes the names (an index lives in its table's schema).  One
+	 * simple query: one implicit transaction.
+	 */
+	sb_add_ident(&qual, p->schema ? p->schema : "public");
+	sb_addc(&qual, '.');
+	if (!qual.failed)
+		pg_tracking_ddl(&sql, qual.buf, prefix);
+	rc = qual.failed || sql.failed ? err_oom(c->ctx)
+				       : exec_simple(p, p->db, sql.buf);
+	sb_release(&qual);
 	sb_release(&sql);
 	return rc;
 }
@@ -1023,15 +1146,16 @@ const struct engine engine_postgres = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.query = pg_query,
+	.tracking_name = pg_tracking_name,
 	.tracking_exists = pg_tracking_exists,
 	.tracking_create = pg_tracking_create,
 	.tracking_ddl = pg_tracking_ddl,
 	.lock = pg_lock,
 	.unlock = pg_unlock,
 	.lock_verify = pg_lock_verify,
-	.attempt_begin = pg_attempt_begin,
-	.attempt_end = pg_attempt_end,
-	.attempt_peek = pg_attempt_peek,
+	.insert_id = pg_insert_id,
+	.lock_held_elsewhere = pg_held_elsewhere,
+	.session_reset = pg_session_reset,
 	.backup = pg_backup,
 	.check = pg_check,
 	.schema_dump = pg_schema_dump,

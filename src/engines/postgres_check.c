@@ -10,24 +10,17 @@
 #include "err.h"
 #include "postgres_int.h"
 #include "sb.h"
+#include "track.h"
 
-/* Run a query built from a template where every %s is the prefix. */
+/* A query whose tracking tables are named by track_sql. */
 static int prefixed(struct pg_conn *p, const char *tmpl, const char *prefix,
 		    PGresult **r)
 {
-	struct sb sql = SB_INIT;
-	const char *s;
+	char *sql = track_sql(&p->base, prefix, tmpl);
 	int rc;
 
-	while ((s = strstr(tmpl, "%s"))) {
-		sb_add(&sql, tmpl, (size_t)(s - tmpl));
-		sb_adds(&sql, prefix);
-		tmpl = s + 2;
-	}
-	sb_adds(&sql, tmpl);
-	rc = sql.failed ? err_oom(p->base.ctx)
-			: pg_exec_params(p, p->db, sql.buf, 0, NULL, r);
-	sb_release(&sql);
+	rc = sql ? pg_exec_params(p, p->db, sql, 0, NULL, r) : STRATA_ENOMEM;
+	free(sql);
 	return rc;
 }
 

@@ -17,10 +17,11 @@ struct pg_conn {
 	/* Connection parameters, NULL-terminated, to open lock_db alike. */
 	char **keys, **vals;
 	size_t n_params;
-	char *masked; /* the URL with its password masked */
-	char *dbname; /* current_database() */
-	char *schema; /* where the tracking tables live */
-	bool utf8;    /* client_encoding is UTF8: positions count chars */
+	char *masked;      /* the URL with its password masked */
+	char *dbname;      /* current_database() */
+	char *schema;      /* where the tracking tables live */
+	char *session_sql; /* strata's SETs at connect, again after a reset */
+	bool utf8;         /* client_encoding is UTF8: positions count chars */
 };
 
 /* postgres.c */
@@ -46,11 +47,6 @@ char *pg_one_line(const char *s);
 int pg_lock(struct engine_conn *c, int timeout_s);
 void pg_unlock(struct engine_conn *c);
 int pg_lock_verify(struct engine_conn *c);
-int pg_attempt_begin(struct engine_conn *c, const struct attempt *a,
-		     int64_t *history_id);
-int pg_attempt_end(struct engine_conn *c);
-int pg_attempt_peek(struct engine_conn *c, const char *prefix,
-		    struct attempt *a);
 /* Is the run lock held by another session?  *holder (may be NULL) says who. */
 int pg_lock_held_elsewhere(struct pg_conn *p, const char *prefix, bool *held,
 			   char **holder);

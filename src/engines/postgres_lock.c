@@ -10,10 +10,8 @@
  * snapshot to go, so the two would wait on each other forever.  The lock
  * dies with its session, so a killed runner never leaves it behind.
  *
- * An attempt is a 'running' history row committed before the migration
- * starts (with synchronous_commit off for that small transaction); the
- * runner turns it into 'success' inside the migration's transaction, or
- * 'failed' after the rollback.
+ * The attempt protocol ('running' history rows) is generic (track.c): it
+ * asks this engine only for pg_insert_id and pg_lock_held_elsewhere.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,109 +294,4 @@ void pg_unlock(struct engine_conn *c)
 			     v, NULL, NULL, 0));
 	PQfinish(p->lock_db);
 	p->lock_db = NULL;
-}
-
-int pg_attempt_begin(struct engine_conn *c, const struct attempt *a,
-		     int64_t *history_id)
-{
-	struct pg_conn *p = (struct pg_conn *)c;
-	struct sb sql = SB_INIT;
-	char version[24];
-	PGresult *r = NULL;
-	int rc;
-
-	*history_id = -1;
-	snprintf(version, sizeof(version), "%lld", (long long)a->version);
-	const char *v[5] = {
-		version,
-		a->name,
-		a->direction == STRATA_DOWN ? "down" : "up",
-		a->started_at,
-		util_user_host(),
-	};
-	/*
-	 * One statement, one round trip: its own transaction, whose commit
-	 * waits for no disk flush.  set_config(..., true) lasts until that
-	 * commit, which reads it; the WHERE makes sure it runs first.
-	 */
-	sb_addf(&sql,
-		"INSERT INTO %s_history (version, name, direction, status,"
-		" started_at, applied_by)"
-		" SELECT $1::bigint, $2::text, $3::text, 'running', $4::text,"
-		" $5::text"
-		" WHERE set_config('synchronous_commit', 'off', true)"
-		" IS NOT NULL RETURNING id",
-		c->ctx->table);
-	if (sql.failed)
-		return err_oom(c->ctx);
-	rc = pg_exec_params(p, p->db, sql.buf, 5, v, &r);
-	if (!rc && PQntuples(r) == 1)
-		*history_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	else if (!rc)
-		rc = err_set(c->ctx, STRATA_ESQL,
-			     "cannot record the attempt: no history id");
-	PQclear(r);
-	sb_release(&sql);
-	return rc;
-}
-
-int pg_attempt_end(struct engine_conn *c)
-{
-	(void)c; /* the runner finished the row itself */
-	return STRATA_OK;
-}
-
-static char *dup_value(PGresult *r, int col, bool *oom)
-{
-	char *s;
-
-	if (PQgetisnull(r, 0, col))
-		return NULL;
-	if (!(s = strdup(PQgetvalue(r, 0, col))))
-		*oom = true;
-	return s;
-}
-
-int pg_attempt_peek(struct engine_conn *c, const char *prefix,
-		    struct attempt *a)
-{
-	struct pg_conn *p = (struct pg_conn *)c;
-	struct sb sql = SB_INIT;
-	bool mig, hist, oom = false;
-	PGresult *r = NULL;
-	int rc;
-
-	attempt_release(a);
-	rc = pg_tracking_tables(p, prefix, &mig, &hist);
-	if (rc || !hist)
-		return rc;
-	sb_addf(&sql,
-		"SELECT id, version, name, direction, started_at"
-		" FROM %s_history WHERE status = 'running'"
-		" ORDER BY id DESC LIMIT 1",
-		prefix);
-	if (sql.failed)
-		return err_oom(c->ctx);
-	rc = pg_exec_params(p, p->db, sql.buf, 0, NULL, &r);
-	sb_release(&sql);
-	if (rc || PQntuples(r) == 0)
-		goto out;
-	a->present = true;
-	a->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	a->version = PQgetisnull(r, 0, 1)
-			     ? -1
-			     : strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-	a->name = dup_value(r, 2, &oom);
-	a->direction = strcmp(PQgetvalue(r, 0, 3), "down") == 0 ? STRATA_DOWN
-								: STRATA_UP;
-	a->started_at = dup_value(r, 4, &oom);
-	if (oom) {
-		rc = err_oom(c->ctx);
-		goto out;
-	}
-	/* Held by us: the row is a dead runner's.  By another: it runs. */
-	rc = pg_lock_held_elsewhere(p, prefix, &a->alive, &a->holder);
-out:
-	PQclear(r);
-	return rc;
 }

@@ -226,6 +226,7 @@ static int sq_exec(struct engine_conn *c, const char *sql, size_t len,
 	(void)flags; /* autocommit already runs each statement on its own */
 	info->statements_done = 0;
 	info->err_off = -1;
+	info->implicit_commit = false;
 	if (s->fk.armed) {
 		rc = sqlite_fk_body_start(s, sql, len);
 		if (rc)
@@ -283,6 +284,13 @@ static int exec_body(struct sqlite_conn *s, const char *sql, size_t len,
 		}
 		sqlite3_finalize(st);
 		info->statements_done++;
+		/* In autocommit mode (no transaction) it committed. */
+		if (!info->implicit_commit && sqlite3_get_autocommit(s->db)) {
+			info->implicit_commit = true;
+			if (info->on_commit)
+				info->on_commit(info->arg,
+						info->statements_done);
+		}
 		p = tail;
 	}
 	return STRATA_OK;
@@ -463,6 +471,14 @@ static int sq_tracking_create(struct engine_conn *c, const char *prefix)
 	return rc;
 }
 
+/* SQLite: the names unqualified (the migration's own "main"). */
+static void sqlite_tracking_name(struct engine_conn *c, const char *prefix,
+				 const char *table, struct sb *out)
+{
+	(void)c;
+	sb_addf(out, "%s_%s", prefix, table);
+}
+
 static const char *const sqlite_schemes[] = { "sqlite", "sqlite3", NULL };
 
 const struct engine engine_sqlite = {
@@ -482,6 +498,7 @@ const struct engine engine_sqlite = {
 	.tracking_ddl = sq_tracking_ddl,
 	.lock = sqlite_lock,
 	.unlock = sqlite_unlock,
+	.tracking_name = sqlite_tracking_name,
 	.attempt_begin = sqlite_attempt_begin,
 	.attempt_end = sqlite_attempt_end,
 	.attempt_peek = sqlite_attempt_peek,
