@@ -1,5 +1,6 @@
 /*
- * test_sha256_blocks.c - SHA-256 (Nettle, as strata calls it) at every padding boundary
+ * test_sha256_blocks.c - SHA-256 (Nettle, as strata calls it) at every
+ * padding boundary
  * (one or two final blocks), against digests from Python's hashlib.
  */
 #include <setjmp.h>
