@@ -10,6 +10,7 @@
 #include "banned.h"
 #include "err.h"
 #include "session.h"
+#include "target.h"
 #include "track.h"
 #include "util.h"
 
@@ -425,7 +426,9 @@ int strata_up(strata *ctx, int64_t target, unsigned flags, strata_run **out)
 
 	err_clear(ctx);
 	*out = NULL;
-	rc = up_needed(ctx, target, flags, &needed);
+	rc = target_check(ctx, target);
+	if (!rc)
+		rc = up_needed(ctx, target, flags, &needed);
 	if (rc || !needed || (flags & STRATA_DRY_RUN))
 		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
 	rc = run_start(ctx, &r, out);
@@ -455,6 +458,12 @@ int strata_down(strata *ctx, int64_t target, int steps, unsigned flags,
 	if (flags & STRATA_DRY_RUN) /* a dry run is a plan: strata_plan_down */
 		return (*out = calloc(1, sizeof(**out))) ? STRATA_OK
 							 : err_oom(ctx);
+	/* A mistyped path is an error: down never creates a database. */
+	rc = target_need_db(ctx);
+	if (!rc && steps <= 0)
+		rc = target_check(ctx, target);
+	if (rc)
+		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
 	rc = run_start(ctx, &r, out);
 	if (!rc)
 		rc = plan_down(ctx, &ctx->src, &r.s.al, target, steps, &p);
@@ -480,6 +489,9 @@ int strata_redo(strata *ctx, unsigned flags, strata_run **out)
 	if (flags & STRATA_DRY_RUN)
 		return (*out = calloc(1, sizeof(**out))) ? STRATA_OK
 							 : err_oom(ctx);
+	rc = target_need_db(ctx);
+	if (rc)
+		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
 	rc = run_start(ctx, &r, out);
 	if (!rc)
 		rc = plan_down(ctx, &ctx->src, &r.s.al, STRATA_BASE, 1, &p);
@@ -568,6 +580,11 @@ static int plan_public(strata *ctx, int direction, int64_t target, int steps,
 
 	err_clear(ctx);
 	*out = NULL;
+	rc = direction == STRATA_DOWN ? target_need_db(ctx) : STRATA_OK;
+	if (!rc && (direction == STRATA_UP || steps <= 0))
+		rc = target_check(ctx, target);
+	if (rc)
+		return rc;
 	rc = session_open(ctx, &s, SESSION_READ);
 	if (!rc)
 		rc = session_check_dirty(&s);
