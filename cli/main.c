@@ -177,7 +177,7 @@ static const struct cmd commands[] = {
 	  "migration is below the highest applied one.  Then takes the lock, backs up\n"
 	  "a SQLite database and applies each migration in its own transaction.\n"
 	  "'head' or 'latest' is the highest version; '+N' (or --steps N) applies the\n"
-	  "next N.  A VERSION that no migration has is exit 2.",
+	  "next N.  A VERSION above every migration's is exit 2.",
 	  up_opts },
 	{ "down", cmd_down, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 0, 1,
 	  "[VERSION|base|-N]",
@@ -205,7 +205,7 @@ static const struct cmd commands[] = {
 	  "record migrations up to VERSION as applied without running them",
 	  "Adopts an existing database: nothing is run.  'head' or 'latest' stamps\n"
 	  "every migration.  With --delete, removes the record of VERSION alone and\n"
-	  "leaves the schema as it is.  A VERSION that no migration has is exit 2.",
+	  "leaves the schema as it is.  A VERSION above every migration's is exit 2.",
 	  stamp_opts },
 	{ "repair", cmd_repair, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 0,
 	  0, "",

@@ -460,8 +460,6 @@ int strata_down(strata *ctx, int64_t target, int steps, unsigned flags,
 							 : err_oom(ctx);
 	/* A mistyped path is an error: down never creates a database. */
 	rc = target_need_db(ctx);
-	if (!rc && steps <= 0)
-		rc = target_check(ctx, target);
 	if (rc)
 		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
 	rc = run_start(ctx, &r, out);
@@ -580,9 +578,8 @@ static int plan_public(strata *ctx, int direction, int64_t target, int steps,
 
 	err_clear(ctx);
 	*out = NULL;
-	rc = direction == STRATA_DOWN ? target_need_db(ctx) : STRATA_OK;
-	if (!rc && (direction == STRATA_UP || steps <= 0))
-		rc = target_check(ctx, target);
+	rc = direction == STRATA_DOWN ? target_need_db(ctx)
+				      : target_check(ctx, target);
 	if (rc)
 		return rc;
 	rc = session_open(ctx, &s, SESSION_READ);

@@ -14,56 +14,37 @@
 #include "session.h"
 #include "util.h"
 
-/* The lowest and highest version of the files and the applied rows. */
-static void version_range(const struct source *src,
-			  const struct applied_list *al, bool *any, int64_t *lo,
-			  int64_t *hi)
-{
-	*any = false;
-	*lo = *hi = 0;
-	if (src->n) {
-		*any = true;
-		*lo = src->items[0].version;
-		*hi = src->items[src->n - 1].version;
-	}
-	if (al && al->n) {
-		int64_t a = al->items[0].version;
-		int64_t b = al->items[al->n - 1].version;
-
-		*lo = *any && *lo < a ? *lo : a;
-		*hi = *any && *hi > b ? *hi : b;
-		*any = true;
-	}
-}
-
 int target_check(strata *ctx, int64_t target)
 {
+	const struct source *src = &ctx->src;
 	struct session s;
-	bool any, found;
-	int64_t lo, hi;
+	bool any = src->n > 0;
+	int64_t hi = any ? src->items[src->n - 1].version : 0;
 	int rc;
 
-	if (target == 0 || target == STRATA_LATEST ||
-	    source_find(&ctx->src, target))
+	if (target == 0 || target == STRATA_LATEST || (any && target <= hi))
 		return STRATA_OK;
 	/* A migration whose file is gone still has its applied row. */
 	rc = session_open(ctx, &s, SESSION_READ);
-	found = !rc && applied_find(&s.al, target) != NULL;
-	version_range(&ctx->src, rc ? NULL : &s.al, &any, &lo, &hi);
+	if (!rc && s.al.n) {
+		int64_t top = s.al.items[s.al.n - 1].version;
+
+		hi = any && hi > top ? hi : top;
+		any = true;
+	}
 	session_close(&s);
-	if (rc || found)
+	if (rc || (any && target <= hi))
 		return rc;
 	if (!any)
-		return err_set(
-			ctx, STRATA_EINVAL,
-			"no migration has version %" PRId64
-			": there are no migrations (give 0, base or head)",
-			target);
-	return err_set(ctx, STRATA_EINVAL,
-		       "no migration has version %" PRId64
-		       ": the versions run from %" PRId64 " to %" PRId64
-		       " (give one of them, 'head' for the latest, or 0/base)",
-		       target, lo, hi);
+		return err_set(ctx, STRATA_EINVAL,
+			       "no migration has version %" PRId64
+			       ": there are no migrations (give 0 or head)",
+			       target);
+	return err_set(
+		ctx, STRATA_EINVAL,
+		"no migration has version %" PRId64 ": the highest is %" PRId64
+		" (give a version up to it, 'head' for the latest, or 0)",
+		target, hi);
 }
 
 int target_need_db(strata *ctx)

@@ -8,10 +8,11 @@
 #include "strata.h"
 
 /*
- * STRATA_EINVAL when 'target' is a version no migration has: neither a
- * file (or embedded entry) nor an applied row.  0 (base) and
- * STRATA_LATEST always pass.  Reads the applied rows (creating nothing)
- * only when no file has the version.
+ * STRATA_EINVAL when 'target' (of up or stamp) is above every version a
+ * migration has, a file (or embedded entry) or an applied row: 'up 7'
+ * with only 001 would otherwise apply everything.  0 and STRATA_LATEST
+ * always pass, and so does a version between two migrations (a bound).
+ * Reads the applied rows (creating nothing) only when no file is as high.
  */
 int target_check(strata *ctx, int64_t target);
 
