@@ -367,7 +367,10 @@ static void warn_missing(struct session *s)
 	}
 }
 
-static int run_start(strata *ctx, struct run *r, strata_run **out)
+/* mode: SESSION_WRITE (up), or SESSION_WRITE_EXISTING (down, redo: they
+ * never create a database, a missing server database reads as empty). */
+static int run_start(strata *ctx, struct run *r, strata_run **out,
+		     enum session_mode mode)
 {
 	int rc;
 
@@ -376,7 +379,7 @@ static int run_start(strata *ctx, struct run *r, strata_run **out)
 	*out = r->res = calloc(1, sizeof(*r->res));
 	if (!r->res)
 		return err_oom(ctx);
-	rc = session_open(ctx, &r->s, SESSION_WRITE);
+	rc = session_open(ctx, &r->s, mode);
 	if (!rc)
 		rc = session_check_dirty(&r->s);
 	return rc;
@@ -431,7 +434,7 @@ int strata_up(strata *ctx, int64_t target, unsigned flags, strata_run **out)
 		rc = up_needed(ctx, target, flags, &needed);
 	if (rc || !needed || (flags & STRATA_DRY_RUN))
 		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
-	rc = run_start(ctx, &r, out);
+	rc = run_start(ctx, &r, out, SESSION_WRITE);
 	if (!rc)
 		rc = plan_up(ctx, &ctx->src, &r.s.al, target, flags, &p);
 	/* A first run leaves the file with its tracking tables. */
@@ -462,7 +465,7 @@ int strata_down(strata *ctx, int64_t target, int steps, unsigned flags,
 	rc = target_need_db(ctx);
 	if (rc)
 		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
-	rc = run_start(ctx, &r, out);
+	rc = run_start(ctx, &r, out, SESSION_WRITE_EXISTING);
 	if (!rc)
 		rc = plan_down(ctx, &ctx->src, &r.s.al, target, steps, &p);
 	if (!rc && p.n)
@@ -490,7 +493,7 @@ int strata_redo(strata *ctx, unsigned flags, strata_run **out)
 	rc = target_need_db(ctx);
 	if (rc)
 		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
-	rc = run_start(ctx, &r, out);
+	rc = run_start(ctx, &r, out, SESSION_WRITE_EXISTING);
 	if (!rc)
 		rc = plan_down(ctx, &ctx->src, &r.s.al, STRATA_BASE, 1, &p);
 	if (!rc && p.n) {

@@ -509,3 +509,21 @@ def test_down_and_redo_on_a_mistyped_path_create_nothing(run, workdir, mig):
     for args in (("status",), ("history",), ("validate",), ("check",), ("current",), ("show", "1")):
         run("-u", "sqlite:typo.db", "-d", str(mig.dir), *args)
         assert listing(workdir) == before, args
+
+
+def test_down_and_redo_create_no_database_on_any_engine(strata, mig, engine):
+    """A down or redo on a database (SQLite file, PostgreSQL schema, MySQL database) that is
+    not there creates none: SQLite says it does not exist (exit 1); a server database or
+    schema reads as empty, with nothing to roll back."""
+    three(strata, mig)
+    assert not engine.exists()
+    for args in (("down",), ("down", "base"), ("redo",)):
+        code, out, err = strata(*args)
+        if engine.name == "sqlite":
+            assert code == 1 and "does not exist" in err, (args, err)
+        else:
+            assert code in (0, 1), (args, err)
+        assert not engine.exists(), args
+    code, out, err = strata("up")
+    assert code == 0, err
+    assert engine.exists()
