@@ -363,8 +363,11 @@ int cmd_down(struct cli *cli)
 				"bad target '%s' for down: give a VERSION to roll back to, base, or -N for the N most recent (to apply, use 'strata up %s')",
 				a, a);
 		} else if (strcmp(a, "base") &&
-			   !cli_parse_version(cli, a, &target)) {
-			return CLI_USAGE;
+			   !cli_parse_version(NULL, a, &target)) {
+			return cli_usage(
+				cli,
+				"bad target '%s' for down: give a VERSION, base, or -N for the N most recent",
+				a);
 		}
 	}
 	if (cli->dry_run)

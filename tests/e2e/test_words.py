@@ -255,7 +255,8 @@ def test_down_target_bad_input(strata, mig, engine):
     three(strata, mig)
     up_ok(strata)
     for arg, hint in (("-0", "strata down -1"), ("-x", "unknown option"), ("+1", "strata up +1"),
-                      ("head", "-N for the N most recent"), ("abc", "bad version 'abc'")):
+                      ("head", "-N for the N most recent"),
+                      ("abc", "bad target 'abc' for down: give a VERSION, base, or -N")):
         code, out, err = strata("down", arg)
         assert code == 2, (arg, err)
         assert hint in err, (arg, err)
