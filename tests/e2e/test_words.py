@@ -528,3 +528,19 @@ def test_down_and_redo_create_no_database_on_any_engine(strata, mig, engine):
     code, out, err = strata("up")
     assert code == 0, err
     assert engine.exists()
+
+
+@pytest.mark.sqlite_only
+def test_restore_names_the_database_only_when_it_restores(strata, mig, engine, workdir):
+    mig.simple(1, "one")
+    up_ok(strata)
+    code, obj, err = strata.json("backup")
+    assert code == 0, err
+    assert "strata: database:" not in err
+    code, out, err = strata("restore")
+    assert code == 0, err
+    assert "strata: database:" not in err
+    bak = sorted((workdir / "backups").glob("*.bak"))[-1]
+    code, out, err = strata("restore", str(bak))
+    assert code == 0, err
+    assert DB_LINE.findall(err) == [engine.url]
