@@ -16,9 +16,11 @@ enum {
 };
 
 /* What main() does for a command before calling it. */
-#define CMD_NO_CTX    0x1u /* no context at all (help) */
-#define CMD_NEEDS_DB  0x2u /* set the database URL */
-#define CMD_NEEDS_DIR 0x4u /* read the migrations folder */
+#define CMD_NO_CTX      0x1u  /* no context at all (help) */
+#define CMD_NEEDS_DB    0x2u  /* set the database URL */
+#define CMD_NEEDS_DIR   0x4u  /* read the migrations folder */
+#define CMD_CHANGES     0x8u  /* may change the database: name it first */
+#define CMD_CHANGES_ARG 0x10u /* changes it when given an argument */
 
 struct cli;
 struct opt_spec;
@@ -44,14 +46,20 @@ struct cli {
 	/* Settings as given by flags (NULL: not given). */
 	const char *opt_url, *opt_dir, *opt_table, *opt_backup_dir;
 	const char *opt_keep_backups, *opt_lock_timeout;
+	const char *opt_env;          /* --env VAR: the URL's variable */
+	const char *opt_env_file;     /* --env-file FILE instead of ./.env */
+	const char *opt_wait_timeout; /* --wait-timeout SECONDS */
+	bool wait;                    /* --wait */
 
 	/* Settings resolved: flag > environment > .env > default. */
 	const char *url;
+	const char *url_from; /* where url came from, for the database line */
 	const char *dir;
 	const char *table;
 	const char *backup_dir; /* NULL: the library's default */
 	int keep_backups;       /* -1: the library's default */
 	int lock_timeout;       /* -1: the library's default */
+	int wait_timeout;       /* seconds to wait for a server; 0: none */
 
 	/* Global flags. */
 	bool json, quiet, verbose, no_color, no_backup, backup;
@@ -60,7 +68,7 @@ struct cli {
 	/* The command's own options. */
 	bool dry_run, allow_out_of_order, ignore_checksums, exit_code;
 	bool timestamp, delete, yes;
-	int steps;          /* down --steps; 0 when not given */
+	int steps;          /* up/down --steps, +N, -N; 0 when not given */
 	const char *format; /* schema --format; NULL when not given */
 	const char *output; /* backup/recover/embed --output */
 	const char *symbol; /* embed --symbol */
@@ -103,9 +111,15 @@ int cli_usage(struct cli *cli, const char *fmt, ...)
 
 /*
  * Read a version argument: a non-negative integer.  On failure records a
- * usage error and returns false.
+ * usage error (unless cli is NULL) and returns false.
  */
 bool cli_parse_version(struct cli *cli, const char *s, int64_t *out);
+/*
+ * A version argument that may also be 'head' or 'latest': the highest
+ * version of the migrations (0 when there are none).  Records a usage
+ * error and returns false on anything else.
+ */
+bool cli_parse_target(struct cli *cli, const char *s, int64_t *out);
 /* A non-negative integer that fits an int; false when it does not. */
 bool cli_parse_count(const char *s, int *out);
 
@@ -131,5 +145,7 @@ int cmd_check(struct cli *cli);
 int cmd_recover(struct cli *cli);
 int cmd_embed(struct cli *cli);
 int cmd_test(struct cli *cli);
+int cmd_current(struct cli *cli);
+int cmd_show(struct cli *cli);
 
 #endif

@@ -110,7 +110,7 @@ int cmd_stamp(struct cli *cli)
 	size_t i;
 	int rc, w;
 
-	if (!cli_parse_version(cli, cli->argv[0], &version))
+	if (!cli_parse_target(cli, cli->argv[0], &version))
 		return CLI_USAGE;
 	w = out_vwidth(cli, version);
 	if (cli->delete) {

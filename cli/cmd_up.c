@@ -233,14 +233,102 @@ static int report(struct cli *cli, const char *what, int rc, strata_run *run)
 	return code;
 }
 
+/* ---- targets ------------------------------------------------------------ */
+
+static bool is_head(const char *s)
+{
+	return !strcmp(s, "head") || !strcmp(s, "latest");
+}
+
+/* "+N" / "-N" with N a positive integer: *steps = N. */
+static bool signed_steps(const char *s, char sign, int *steps)
+{
+	return s[0] == sign && cli_parse_count(s + 1, steps) && *steps > 0;
+}
+
+/* A target for up: VERSION, head/latest or +N. */
+static int up_target(struct cli *cli, int64_t *target)
+{
+	const char *a = cli->argv[0];
+	int n;
+
+	if (is_head(a))
+		return CLI_OK; /* *target stays STRATA_LATEST */
+	if (a[0] == '+') {
+		if (!signed_steps(a, '+', &n))
+			return cli_usage(
+				cli,
+				"bad target '%s' for up: +N needs a positive integer N, as in 'strata up +1'",
+				a);
+		cli->steps = n;
+		return CLI_OK;
+	}
+	if (a[0] == '-')
+		return cli_usage(
+			cli,
+			"bad target '%s' for up: to roll back, use 'strata down %s'",
+			a, a);
+	if (!cli_parse_version(NULL, a, target))
+		return cli_usage(
+			cli,
+			"bad target '%s' for up: give a VERSION, head (or latest), or +N for the next N",
+			a);
+	return CLI_OK;
+}
+
+bool cli_parse_target(struct cli *cli, const char *s, int64_t *out)
+{
+	const strata_migration *m;
+	size_t n = 0;
+
+	if (!is_head(s))
+		return cli_parse_version(cli, s, out);
+	*out = 0;
+	if (!strata_list_migrations(cli->ctx, &m, &n) && n)
+		*out = m[n - 1].version;
+	return true;
+}
+
+/*
+ * up --steps N: the version of the Nth pending migration (everything when
+ * fewer are pending), from the plan a run would follow.
+ */
+static int steps_target(struct cli *cli, unsigned flags, int64_t *target)
+{
+	strata_plan *plan = NULL;
+	int rc;
+
+	rc = strata_plan_up(cli->ctx, STRATA_LATEST, flags, &plan);
+	if (rc) {
+		strata_plan_free(plan);
+		return cli_lib_error(cli, rc);
+	}
+	*target = (size_t)cli->steps < plan->n
+			  ? plan->steps[cli->steps - 1].version
+			  : STRATA_LATEST;
+	strata_plan_free(plan);
+	return CLI_OK;
+}
+
 int cmd_up(struct cli *cli)
 {
 	int64_t target = STRATA_LATEST;
 	strata_run *run = NULL;
 	int rc;
 
-	if (cli->argc == 1 && !cli_parse_version(cli, cli->argv[0], &target))
-		return CLI_USAGE;
+	if (cli->argc == 1 && cli->steps)
+		return cli_usage(cli,
+				 "give either a target or --steps, not both");
+	if (cli->argc == 1) {
+		rc = up_target(cli, &target);
+		if (rc)
+			return rc;
+	}
+	if (cli->steps) {
+		rc = steps_target(cli, run_flags(cli), &target);
+		if (rc)
+			return rc;
+	}
 	if (cli->sql || cli->from)
 		return cmd_sql_script(cli, STRATA_UP, target, 0,
 				      run_flags(cli));
@@ -259,14 +347,31 @@ int cmd_down(struct cli *cli)
 	int rc;
 
 	if (cli->argc == 1) {
+		const char *a = cli->argv[0];
+
 		if (cli->steps)
 			return cli_usage(
 				cli,
-				"give either VERSION or --steps, not both");
-		if (strcmp(cli->argv[0], "base") &&
-		    !cli_parse_version(cli, cli->argv[0], &target))
-			return CLI_USAGE;
+				"give either a target or --steps, not both");
 		steps = 0;
+		if (a[0] == '-') {
+			if (!signed_steps(a, '-', &steps))
+				return cli_usage(
+					cli,
+					"bad target '%s' for down: -N needs a positive integer N, as in 'strata down -1'",
+					a);
+		} else if (a[0] == '+' || is_head(a)) {
+			return cli_usage(
+				cli,
+				"bad target '%s' for down: give a VERSION to roll back to, base, or -N for the N most recent (to apply, use 'strata up %s')",
+				a, a);
+		} else if (strcmp(a, "base") &&
+			   !cli_parse_version(NULL, a, &target)) {
+			return cli_usage(
+				cli,
+				"bad target '%s' for down: give a VERSION, base, or -N for the N most recent",
+				a);
+		}
 	}
 	if (cli->sql || cli->from)
 		return cmd_sql_script(cli, STRATA_DOWN, target, steps,

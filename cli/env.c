@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "banned.h"
 #include "out.h"
@@ -99,6 +100,7 @@ bad:
 
 static void env_load(struct env *e)
 {
+	const char *path = e->path ? e->path : ".env";
 	FILE *f;
 	char *line = NULL, *p, *key, *value;
 	size_t cap = 0, klen;
@@ -108,11 +110,11 @@ static void env_load(struct env *e)
 	bool bad;
 
 	e->loaded = true;
-	if (stat(".env", &sb) || !S_ISREG(sb.st_mode))
+	if (stat(path, &sb) || !S_ISREG(sb.st_mode))
 		return;
-	f = fopen(".env", "r");
+	f = fopen(path, "r");
 	if (!f) {
-		out_warn("cannot read '.env': %s", strerror(errno));
+		out_warn("cannot read '%s': %s", path, strerror(errno));
 		return;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
@@ -134,21 +136,20 @@ static void env_load(struct env *e)
 		while (is_blank(*p))
 			p++;
 		if (klen == 0 || *p != '=') {
-			out_warn(
-				".env:%d: ignoring a line that is not KEY=VALUE",
-				lineno);
+			out_warn("%s:%d: ignoring a line that is not KEY=VALUE",
+				 path, lineno);
 			continue;
 		}
 		value = parse_value(p + 1, &bad);
 		if (bad) {
 			out_warn(
-				".env:%d: ignoring a value with an unclosed quote",
-				lineno);
+				"%s:%d: ignoring a value with an unclosed quote",
+				path, lineno);
 			continue;
 		}
 		if (!value || env_put(e, key, klen, value)) {
 			free(value);
-			out_warn("out of memory reading '.env'");
+			out_warn("out of memory reading '%s'", path);
 			break;
 		}
 	}
@@ -171,11 +172,28 @@ const char *env_get(struct env *e, const char *name, const char **from)
 	for (i = 0; i < e->n; i++) {
 		if (!strcmp(e->vars[i].key, name) && e->vars[i].value[0]) {
 			if (from)
-				*from = ".env";
+				*from = e->path ? e->path : ".env";
 			return e->vars[i].value;
 		}
 	}
 	return NULL;
+}
+
+int env_open(struct env *e, const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb))
+		return -1;
+	if (!S_ISREG(sb.st_mode)) {
+		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	if (access(path, R_OK))
+		return -1;
+	e->path = path;
+	env_load(e);
+	return 0;
 }
 
 void env_release(struct env *e)

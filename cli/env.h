@@ -10,9 +10,10 @@ struct env_var {
 	char *value;
 };
 
-/* The variables of ./.env, read once on first use. */
+/* The variables of ./.env (or of --env-file), read once on first use. */
 struct env {
 	bool loaded;
+	const char *path; /* NULL: ./.env, read only if it is there */
 	struct env_var *vars;
 	size_t n;
 };
@@ -27,6 +28,12 @@ struct env {
  * or ".env", for messages.  The string is borrowed.
  */
 const char *env_get(struct env *e, const char *name, const char **from);
+
+/*
+ * Read 'path' now instead of ./.env (--env-file).  Unlike ./.env, the file
+ * must be there: -1 with errno set when it cannot be read.
+ */
+int env_open(struct env *e, const char *path);
 
 /* Free what env_get() read. */
 void env_release(struct env *e);

@@ -1,4 +1,5 @@
 /* main.c - strata's flags, settings, command table, dispatch and exit codes. */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -43,6 +44,10 @@ enum opt_id {
 	OPT_FROM,
 	OPT_TO,
 	OPT_FROM_LIVE,
+	OPT_ENV,
+	OPT_ENV_FILE,
+	OPT_WAIT,
+	OPT_WAIT_TIMEOUT,
 };
 
 /* Accepted before or after the command name. */
@@ -59,6 +64,14 @@ static const struct opt_spec global_opts[] = {
 	  "backups kept (STRATA_KEEP_BACKUPS; default 10)" },
 	{ OPT_LOCK_TIMEOUT, "lock-timeout", 0, "SECONDS",
 	  "how long to wait for the lock (STRATA_LOCK_TIMEOUT; default 60)" },
+	{ OPT_ENV, "env", 0, "VAR",
+	  "read the database URL from VAR instead of DATABASE_URL" },
+	{ OPT_ENV_FILE, "env-file", 0, "FILE",
+	  "read settings from FILE instead of ./.env (FILE must exist)" },
+	{ OPT_WAIT, "wait", 0, NULL,
+	  "wait for a server that is not accepting connections yet" },
+	{ OPT_WAIT_TIMEOUT, "wait-timeout", 0, "SECONDS",
+	  "how long --wait waits (STRATA_WAIT_TIMEOUT; default 60; implies --wait)" },
 	{ OPT_JSON, "json", 0, NULL, "print one JSON object on stdout" },
 	{ OPT_QUIET, "quiet", 'q', NULL,
 	  "print no progress lines, only results, warnings and errors" },
@@ -90,6 +103,8 @@ static const struct opt_spec status_opts[] = {
 };
 
 static const struct opt_spec up_opts[] = {
+	{ OPT_STEPS, "steps", 0, "N",
+	  "apply the next N pending (also: up +N)" },
 	{ OPT_DRY_RUN, "dry-run", 0, NULL,
 	  "print the plan and its exact SQL; change nothing" },
 	{ OPT_ALLOW_OUT_OF_ORDER, "allow-out-of-order", 0, NULL,
@@ -104,7 +119,8 @@ static const struct opt_spec up_opts[] = {
 };
 
 static const struct opt_spec down_opts[] = {
-	{ OPT_STEPS, "steps", 0, "N", "roll back the N most recently applied" },
+	{ OPT_STEPS, "steps", 0, "N",
+	  "roll back the N most recently applied (also: down -N)" },
 	{ OPT_DRY_RUN, "dry-run", 0, NULL,
 	  "print the plan and its exact SQL; change nothing" },
 	{ OPT_SQL, "sql", 0, NULL,
@@ -161,7 +177,7 @@ static const struct opt_spec test_opts[] = {
 };
 
 static const struct cmd commands[] = {
-	{ "init", cmd_init, CMD_NEEDS_DB, 0, 0, "",
+	{ "init", cmd_init, CMD_NEEDS_DB | CMD_CHANGES, 0, 0, "",
 	  "create the migrations folder and the tracking tables",
 	  "Makes the migrations folder with its parents, then the tracking tables\n"
 	  "PREFIX_migrations and PREFIX_history; a missing SQLite file is created.",
@@ -174,11 +190,14 @@ static const struct cmd commands[] = {
 	  "show applied, pending, missing and modified migrations",
 	  "Creates nothing: without a database file everything is pending.",
 	  status_opts },
-	{ "up", cmd_up, CMD_NEEDS_DB | CMD_NEEDS_DIR, 0, 1, "[VERSION]",
+	{ "up", cmd_up, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 0, 1,
+	  "[VERSION|head|+N]",
 	  "apply pending migrations (all, or up to VERSION)",
 	  "Stops with exit 1 if an applied migration's file changed, or if a pending\n"
 	  "migration is below the highest applied one.  Then takes the lock, backs up\n"
 	  "a SQLite database and applies each migration in its own transaction.\n"
+	  "'head' or 'latest' is the highest version; '+N' (or --steps N) applies the\n"
+	  "next N.  A VERSION above every migration's is exit 2.\n"
 	  "With --sql, changes nothing and prints the run as one script for the\n"
 	  "engine's own client (sqlite3, psql -v ON_ERROR_STOP=1, mariadb): a guard\n"
 	  "that fails unless the database is at the version it was planned from,\n"
@@ -187,17 +206,20 @@ static const struct cmd commands[] = {
 	  "files as if the database were at VERSION.\n"
 	  "  strata -u postgres://app@db/prod up --sql --from 12 > up.sql",
 	  up_opts },
-	{ "down", cmd_down, CMD_NEEDS_DB | CMD_NEEDS_DIR, 0, 1,
-	  "[VERSION|base]",
+	{ "down", cmd_down, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 0, 1,
+	  "[VERSION|base|-N]",
 	  "roll back the most recently applied migration, or all above VERSION",
 	  "With no VERSION, rolls back the most recently applied migration; with\n"
 	  "VERSION, every applied migration above it (0 or 'base': all of them).\n"
 	  "Refused as a whole when one of them is irreversible.  A migration whose\n"
 	  "file is gone is rolled back with the down SQL stored when it was applied.\n"
+	  "'-N' (or --steps N) rolls back the N most recently applied.  A database\n"
+	  "that does not exist is exit 1 (nothing is created).\n"
 	  "With --sql [--from VERSION|base], prints the rollback as one script for\n"
 	  "the engine's own client instead (see 'strata help up').",
 	  down_opts },
-	{ "redo", cmd_redo, CMD_NEEDS_DB | CMD_NEEDS_DIR, 0, 0, "",
+	{ "redo", cmd_redo, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 0, 0,
+	  "",
 	  "roll back the most recently applied migration and apply it again",
 	  NULL, no_opts },
 	{ "history", cmd_history, CMD_NEEDS_DB, 0, 0, "",
@@ -207,12 +229,15 @@ static const struct cmd commands[] = {
 	  "Exit 1 when an applied migration's file changed or a pending migration is\n"
 	  "out of order; an applied migration whose file is gone is only a warning.",
 	  no_opts },
-	{ "stamp", cmd_stamp, CMD_NEEDS_DB | CMD_NEEDS_DIR, 1, 1, "VERSION",
+	{ "stamp", cmd_stamp, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 1, 1,
+	  "VERSION|head",
 	  "record migrations up to VERSION as applied without running them",
-	  "Adopts an existing database: nothing is run.  With --delete, removes the\n"
-	  "record of VERSION alone and leaves the schema as it is.",
+	  "Adopts an existing database: nothing is run.  'head' or 'latest' stamps\n"
+	  "every migration.  With --delete, removes the record of VERSION alone and\n"
+	  "leaves the schema as it is.  A VERSION above every migration's is exit 2.",
 	  stamp_opts },
-	{ "repair", cmd_repair, CMD_NEEDS_DB | CMD_NEEDS_DIR, 0, 0, "",
+	{ "repair", cmd_repair, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 0,
+	  0, "",
 	  "record interrupted attempts, clear a dirty state, re-record checksums",
 	  "Without --yes, lists the checksums it would re-record and changes none.",
 	  repair_opts },
@@ -236,8 +261,8 @@ static const struct cmd commands[] = {
 	  "included) into the backups folder as <db>.<UTC time>.v<version>.bak,\n"
 	  "mode 0600 in a 0700 folder.  PostgreSQL: pg_dump --format=custom.",
 	  backup_opts },
-	{ "restore", cmd_restore, CMD_NEEDS_DB, 0, 1, "[FILE]",
-	  "list backups, or restore one",
+	{ "restore", cmd_restore, CMD_NEEDS_DB | CMD_CHANGES_ARG, 0, 1,
+	  "[FILE]", "list backups, or restore one",
 	  "With no FILE, lists the backups (path, size, time, version).  With FILE,\n"
 	  "checks its integrity (a damaged file is refused and nothing changes),\n"
 	  "backs up the current database, copies FILE in and records a 'restore'\n"
@@ -261,6 +286,18 @@ static const struct cmd commands[] = {
 	  "description, flags and the exact bytes of its bodies; pass it to\n"
 	  "strata_add_migrations().  With -o FILE.c a matching FILE.h is written.",
 	  embed_opts },
+	{ "current", cmd_current, CMD_NEEDS_DB, 0, 0, "",
+	  "print the current version, one line",
+	  "The highest applied version ('none' when nothing is applied; with --json\n"
+	  "{\"current_version\": N or null, \"dirty\": bool}).  Creates nothing.",
+	  no_opts },
+	{ "show", cmd_show, CMD_NEEDS_DB | CMD_NEEDS_DIR, 1, 1, "VERSION|head",
+	  "show one migration: its file, checksum, applied row and SQL",
+	  "The file and its checksum, the applied row (applied_at, execution_ms,\n"
+	  "applied_by, checksum as recorded) and the up and down SQL as on disk and\n"
+	  "as stored, saying where they differ.  A VERSION that neither a file nor\n"
+	  "an applied row has is exit 2.  Creates nothing.",
+	  no_opts },
 	{ "help", cmd_help, CMD_NO_CTX, 0, 1, "[COMMAND]",
 	  "show help for strata or for one command", NULL, no_opts },
 };
@@ -400,7 +437,10 @@ bool cli_parse_version(struct cli *cli, const char *s, int64_t *out)
 {
 	if (parse_digits(s, INT64_MAX, out))
 		return true;
-	cli_usage(cli, "bad version '%s': expected a non-negative integer", s);
+	if (cli)
+		cli_usage(cli,
+			  "bad version '%s': expected a non-negative integer",
+			  s);
 	return false;
 }
 
@@ -599,6 +639,10 @@ static int apply_opt(struct cli *cli, const struct opt_spec *o,
 	case OPT_FROM: cli->from = value; break;
 	case OPT_TO: cli->to = value; break;
 	case OPT_FROM_LIVE: cli->from_live = true; break;
+	case OPT_ENV: cli->opt_env = value; break;
+	case OPT_ENV_FILE: cli->opt_env_file = value; break;
+	case OPT_WAIT: cli->wait = true; break;
+	case OPT_WAIT_TIMEOUT: cli->opt_wait_timeout = value; break;
 	case OPT_FORMAT:
 		if (strcmp(value, "sql") && strcmp(value, "json"))
 			return cli_usage(
@@ -647,12 +691,64 @@ static int number_setting(struct cli *cli, struct env *env, const char *flag,
 		v, var, from);
 }
 
+/* A variable name: a letter or '_', then letters, digits and '_'. */
+static bool var_name_ok(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+/* The URL and, for the database line, where it came from. */
+static int resolve_url(struct cli *cli, struct env *env)
+{
+	static char from_buf[512];
+	const char *var = cli->opt_env ? cli->opt_env : "DATABASE_URL";
+	const char *from = NULL;
+
+	if (cli->opt_env && !var_name_ok(cli->opt_env))
+		return cli_usage(
+			cli,
+			"bad variable name '%s' for --env: use letters, digits and '_'",
+			cli->opt_env);
+	if (cli->opt_url) {
+		cli->url = cli->opt_url;
+		cli->url_from = NULL;
+		return CLI_OK;
+	}
+	cli->url = env_get(env, var, &from);
+	if (cli->url) {
+		snprintf(from_buf, sizeof(from_buf), "from %s in %s", var,
+			 from);
+		cli->url_from = from_buf;
+		return CLI_OK;
+	}
+	if (cli->opt_env) /* never fall back to a guess when a name was given */
+		return cli_error(
+			cli, CLI_USAGE,
+			"--env %s: %s is not set (neither in the environment nor in %s)",
+			var, var,
+			cli->opt_env_file ? cli->opt_env_file : ".env");
+	cli->url = "sqlite:./db.sqlite3";
+	cli->url_from = "the default: no -u, no DATABASE_URL";
+	return CLI_OK;
+}
+
 static int resolve_settings(struct cli *cli, struct env *env)
 {
 	int rc;
 
-	cli->url = setting(env, cli->opt_url, "DATABASE_URL",
-			   "sqlite:./db.sqlite3");
+	if (cli->opt_env_file && env_open(env, cli->opt_env_file))
+		return cli_error(cli, CLI_USAGE,
+				 "cannot read --env-file '%s': %s",
+				 cli->opt_env_file, strerror(errno));
+	rc = resolve_url(cli, env);
+	if (rc)
+		return rc;
 	cli->dir = setting(env, cli->opt_dir, "STRATA_DIR", "./migrations");
 	if (!*cli->dir) /* make_dirs and the folder reader need a name */
 		return cli_usage(cli, "no migrations folder given: %s is empty",
@@ -664,8 +760,42 @@ static int resolve_settings(struct cli *cli, struct env *env)
 			    "STRATA_KEEP_BACKUPS", &cli->keep_backups);
 	if (rc)
 		return rc;
-	return number_setting(cli, env, cli->opt_lock_timeout, "lock-timeout",
-			      "STRATA_LOCK_TIMEOUT", &cli->lock_timeout);
+	rc = number_setting(cli, env, cli->opt_lock_timeout, "lock-timeout",
+			    "STRATA_LOCK_TIMEOUT", &cli->lock_timeout);
+	if (rc)
+		return rc;
+	rc = number_setting(cli, env, cli->opt_wait_timeout, "wait-timeout",
+			    "STRATA_WAIT_TIMEOUT", &cli->wait_timeout);
+	if (rc)
+		return rc;
+	if (cli->opt_wait_timeout) /* --wait-timeout alone means --wait */
+		cli->wait = true;
+	if (!cli->wait)
+		cli->wait_timeout = 0;
+	else if (cli->wait_timeout < 0)
+		cli->wait_timeout = 60;
+	return CLI_OK;
+}
+
+/*
+ * "strata: database: URL (from ...)" on stderr before a command that
+ * changes the database, so it never runs against a guessed target.
+ */
+static void database_line(struct cli *cli)
+{
+	char *masked;
+
+	if (cli->quiet)
+		return;
+	masked = strata_url_mask(cli->url);
+	if (!masked)
+		return;
+	if (cli->url_from)
+		fprintf(stderr, "strata: database: %s (%s)\n", masked,
+			cli->url_from);
+	else
+		fprintf(stderr, "strata: database: %s\n", masked);
+	strata_free(masked);
 }
 
 /* Open the context and give it the settings the command needs. */
@@ -683,6 +813,8 @@ static int setup_ctx(struct cli *cli)
 		return cli_lib_error_as(cli, CLI_USAGE);
 	if (cli->lock_timeout >= 0)
 		strata_set_lock_timeout(cli->ctx, cli->lock_timeout);
+	if (cli->wait_timeout > 0)
+		strata_set_connect_wait(cli->ctx, cli->wait_timeout);
 	if (cli->keep_backups >= 0)
 		strata_set_keep_backups(cli->ctx, cli->keep_backups);
 	if (cli->no_backup || cli->backup)
@@ -809,6 +941,9 @@ static int run(struct cli *cli, struct env *env, int argc, char **argv)
 		rc = setup_ctx(cli);
 		if (rc)
 			return rc;
+		if ((cli->cmd->flags & CMD_CHANGES) ||
+		    ((cli->cmd->flags & CMD_CHANGES_ARG) && cli->argc))
+			database_line(cli);
 	}
 	return cli->cmd->run(cli);
 }

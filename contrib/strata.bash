@@ -6,12 +6,12 @@
 # checks them against 'strata --json help'.
 
 _strata_commands="init new status up down redo history validate stamp repair
-schema test backup restore check recover embed help"
+schema test backup restore check recover embed current show help"
 
 # Accepted before or after the command name.
 _strata_global_opts="--url -u --dir -d --table --backup-dir --keep-backups
---lock-timeout --json --quiet -q --verbose -v --no-color --no-backup --backup
---help -h --version"
+--lock-timeout --env --env-file --wait --wait-timeout --json --quiet -q
+--verbose -v --no-color --no-backup --backup --help -h --version"
 
 # The options of one command.
 _strata_command_opts()
@@ -19,7 +19,7 @@ _strata_command_opts()
 	case $1 in
 	new) echo "--timestamp" ;;
 	status) echo "--exit-code" ;;
-	up) echo "--dry-run --allow-out-of-order --ignore-checksums --sql --from" ;;
+	up) echo "--steps --dry-run --allow-out-of-order --ignore-checksums --sql --from" ;;
 	down) echo "--steps --dry-run --sql --from" ;;
 	stamp) echo "--delete" ;;
 	repair) echo "--yes" ;;
@@ -35,7 +35,8 @@ _strata_takes_value()
 {
 	case $2 in
 	--url | -u | --dir | -d | --table | --backup-dir | --keep-backups | \
-		--lock-timeout | --steps | --format | --symbol | --from | --to)
+		--lock-timeout | --steps | --format | --symbol | --from | --to | --env | \
+		--env-file | --wait-timeout)
 		return 0
 		;;
 	--output | -o)
@@ -153,7 +154,8 @@ _strata_reply()
 		local before=${#COMPREPLY[@]}
 		case $opt in
 		--dir | -d | --backup-dir) _strata_dirs "$val" ;;
-		--output | -o) _strata_files "$val" ;;
+		--output | -o | --env-file) _strata_files "$val" ;;
+		--env) _strata_add compgen -v -- "$val" ;;
 		--url | -u) _strata_url "$val" ;;
 		--format) _strata_words "sql json" "$val" ;;
 		--from) _strata_words "base $(_strata_versions "$dir")" "$val" ;;
@@ -177,7 +179,12 @@ _strata_reply()
 	fi
 	case $cmd in
 	help) _strata_words "$_strata_commands" "$cur" ;;
-	up | stamp) _strata_words "$(_strata_versions "$dir")" "$cur" ;;
+	up | stamp | show)
+		_strata_words "$(_strata_versions "$dir")" "$cur"
+		# the words only once one is begun: 'h' -> head, '+' -> +1
+		[[ -n $cur ]] && _strata_words "head latest" "$cur"
+		[[ $cmd == up && $cur == +* ]] && _strata_words "+1" "$cur"
+		;;
 	down) _strata_words "base $(_strata_versions "$dir")" "$cur" ;;
 	embed) _strata_dirs "$cur" ;;
 	restore)

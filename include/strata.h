@@ -197,6 +197,13 @@ STRATA_API const char *strata_errloc(const strata *ctx);
 STRATA_API int strata_set_table(strata *ctx, const char *prefix);
 /* Seconds to wait for the run lock (default 60). */
 STRATA_API void strata_set_lock_timeout(strata *ctx, int seconds);
+
+/*
+ * Seconds to wait for a server that is not accepting connections yet
+ * (refused, starting up): connecting is retried until then (default 0:
+ * no wait; SQLite: nothing to wait for).
+ */
+STRATA_API void strata_set_connect_wait(strata *ctx, int seconds);
 /*
  * Backups folder (default: backups/ beside the SQLite file; NULL or ""
  * restores it).  Returns STRATA_OK or STRATA_ENOMEM.
@@ -473,6 +480,40 @@ typedef struct strata_status {
 STRATA_API int strata_status_get(strata *ctx, strata_status **out);
 STRATA_API void strata_status_free(strata_status *st);
 
+/*
+ * One migration as 'strata show' prints it: its file (or embedded entry)
+ * and its applied row, each side NULL/false where there is none.  Bodies
+ * are bytes measured by their lengths; a NULL down is irreversible (file)
+ * or not stored (row).
+ */
+typedef struct strata_migration_info {
+	int64_t version;
+	const char *name;        /* the file's, else the row's */
+	const char *description; /* the file's, else the row's */
+	bool has_file;           /* a file or an embedded entry has it */
+	const char *file;        /* its path; NULL when embedded or none */
+	const char *down_file;   /* the .down.sql of the pair form, or NULL */
+	const char *checksum;    /* of the file's up body */
+	unsigned flags;          /* STRATA_NO_TRANSACTION */
+	const char *up, *down;   /* the file's bodies */
+	size_t up_len, down_len;
+	bool applied;                 /* an applied row exists */
+	const char *applied_checksum; /* as recorded */
+	const char *applied_at;
+	int64_t execution_ms;
+	const char *applied_by;
+	const char *stored_up, *stored_down; /* as recorded, NULL if none */
+	size_t stored_up_len, stored_down_len;
+	bool modified; /* both exist and the checksums differ */
+} strata_migration_info;
+/*
+ * Read one migration, creating nothing.  STRATA_ENOTFOUND when neither a
+ * file nor an applied row has 'version'.  Free *out with
+ * strata_migration_info_free().
+ */
+STRATA_API int strata_show(strata *ctx, int64_t version,
+			   strata_migration_info **out);
+STRATA_API void strata_migration_info_free(strata_migration_info *info);
 /*
  * Every history row, oldest first (plus a running attempt, id -1).  *out
  * is the caller's, free it with strata_history_free(); NULL on failure.

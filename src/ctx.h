@@ -14,6 +14,7 @@ struct strata {
 	bool has_url;
 	char *table; /* tracking table prefix */
 	int lock_timeout;
+	int connect_wait; /* seconds to wait for a server to accept */
 	char *backup_dir;
 	int keep_backups;
 	int auto_backup; /* -1: the engine's default, 0: off, 1: on */

@@ -5,6 +5,7 @@
 #include "banned.h"
 #include "err.h"
 #include "session.h"
+#include "target.h"
 #include "track.h"
 #include "util.h"
 
@@ -81,6 +82,9 @@ int strata_stamp(strata *ctx, int64_t version, strata_run **out)
 	*out = calloc(1, sizeof(**out));
 	if (!*out)
 		return err_oom(ctx);
+	rc = target_check(ctx, version);
+	if (rc)
+		return rc;
 	rc = session_open(ctx, &s, SESSION_WRITE);
 	if (!rc)
 		rc = session_ensure_tables(&s);

@@ -10,6 +10,7 @@
 #include "banned.h"
 #include "err.h"
 #include "session.h"
+#include "target.h"
 #include "track.h"
 #include "util.h"
 
@@ -451,7 +452,10 @@ static void warn_missing(struct session *s)
 	}
 }
 
-static int run_start(strata *ctx, struct run *r, strata_run **out)
+/* mode: SESSION_WRITE (up), or SESSION_WRITE_EXISTING (down, redo: they
+ * never create a database, a missing server database reads as empty). */
+static int run_start(strata *ctx, struct run *r, strata_run **out,
+		     enum session_mode mode)
 {
 	int rc;
 
@@ -460,7 +464,7 @@ static int run_start(strata *ctx, struct run *r, strata_run **out)
 	*out = r->res = calloc(1, sizeof(*r->res));
 	if (!r->res)
 		return err_oom(ctx);
-	rc = session_open(ctx, &r->s, SESSION_WRITE);
+	rc = session_open(ctx, &r->s, mode);
 	if (!rc)
 		rc = session_check_dirty(&r->s);
 	return rc;
@@ -515,10 +519,12 @@ int strata_up(strata *ctx, int64_t target, unsigned flags, strata_run **out)
 
 	err_clear(ctx);
 	*out = NULL;
-	rc = up_needed(ctx, target, flags, &needed);
+	rc = target_check(ctx, target);
+	if (!rc)
+		rc = up_needed(ctx, target, flags, &needed);
 	if (rc || !needed || (flags & STRATA_DRY_RUN))
 		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
-	rc = run_start(ctx, &r, out);
+	rc = run_start(ctx, &r, out, SESSION_WRITE);
 	if (!rc)
 		rc = plan_up(ctx, &ctx->src, &r.s.al, target, flags, &p);
 	/* A first run leaves the file with its tracking tables. */
@@ -545,7 +551,11 @@ int strata_down(strata *ctx, int64_t target, int steps, unsigned flags,
 	if (flags & STRATA_DRY_RUN) /* a dry run is a plan: strata_plan_down */
 		return (*out = calloc(1, sizeof(**out))) ? STRATA_OK
 							 : err_oom(ctx);
-	rc = run_start(ctx, &r, out);
+	/* A mistyped path is an error: down never creates a database. */
+	rc = target_need_db(ctx);
+	if (rc)
+		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
+	rc = run_start(ctx, &r, out, SESSION_WRITE_EXISTING);
 	if (!rc)
 		rc = plan_down(ctx, &ctx->src, &r.s.al, target, steps, &p);
 	if (!rc && p.n)
@@ -570,7 +580,10 @@ int strata_redo(strata *ctx, unsigned flags, strata_run **out)
 	if (flags & STRATA_DRY_RUN)
 		return (*out = calloc(1, sizeof(**out))) ? STRATA_OK
 							 : err_oom(ctx);
-	rc = run_start(ctx, &r, out);
+	rc = target_need_db(ctx);
+	if (rc)
+		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
+	rc = run_start(ctx, &r, out, SESSION_WRITE_EXISTING);
 	if (!rc)
 		rc = plan_down(ctx, &ctx->src, &r.s.al, STRATA_BASE, 1, &p);
 	if (!rc && p.n) {
@@ -660,6 +673,10 @@ static int plan_public(strata *ctx, int direction, int64_t target, int steps,
 
 	err_clear(ctx);
 	*out = NULL;
+	rc = direction == STRATA_DOWN ? target_need_db(ctx)
+				      : target_check(ctx, target);
+	if (rc)
+		return rc;
 	rc = session_open(ctx, &s, SESSION_READ);
 	if (!rc)
 		rc = session_check_dirty(&s);

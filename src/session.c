@@ -8,6 +8,7 @@
 #include "backup.h"
 #include "banned.h"
 #include "err.h"
+#include "target.h"
 #include "track.h"
 #include "util.h"
 
@@ -131,9 +132,9 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 		return rc;
 	if (!s->existed && mode != SESSION_WRITE)
 		return STRATA_OK; /* nothing there: everything is pending */
-	rc = s->e->connect(&s->c, ctx, &ctx->url,
-			   mode == SESSION_WRITE ? CONNECT_CREATE
-						 : CONNECT_EXISTING);
+	rc = target_connect(ctx, s->e, &s->c,
+			    mode == SESSION_WRITE ? CONNECT_CREATE
+						  : CONNECT_EXISTING);
 	if (!rc)
 		backup_clean(ctx); /* what an interrupted backup left */
 	if (rc || mode == SESSION_CONNECT)

@@ -197,6 +197,43 @@ int track_stored_down(struct engine_conn *c, const char *prefix,
 	return rc;
 }
 
+struct sql_pair_read {
+	char *up, *down;
+	bool oom;
+};
+
+static int sql_pair_row(void *payload, int ncol, const char *const *v)
+{
+	struct sql_pair_read *r = payload;
+
+	(void)ncol;
+	if ((v[0] && !(r->up = strdup(v[0]))) ||
+	    (v[1] && !(r->down = strdup(v[1]))))
+		r->oom = true;
+	return 1;
+}
+
+int track_stored_sql(struct engine_conn *c, const char *prefix, int64_t version,
+		     char **up, char **down)
+{
+	struct sql_pair_read r = { NULL, NULL, false };
+	int rc;
+
+	rc = run(c,
+		 "SELECT up_sql, down_sql FROM %s_migrations WHERE version = ?",
+		 prefix, &PINT(version), 1, sql_pair_row, &r);
+	if (!rc && r.oom)
+		rc = err_oom(c->ctx);
+	if (rc) {
+		free(r.up);
+		free(r.down);
+		r.up = r.down = NULL;
+	}
+	*up = r.up;
+	*down = r.down;
+	return rc;
+}
+
 int track_insert_history(struct engine_conn *c, const char *prefix,
 			 const struct hist_row *h)
 {

@@ -45,6 +45,10 @@ int track_update_applied(struct engine_conn *c, const char *prefix,
 int track_stored_down(struct engine_conn *c, const char *prefix,
 		      int64_t version, char **out);
 
+/* The stored up and down SQL of version (each NULL when none was stored). */
+int track_stored_sql(struct engine_conn *c, const char *prefix, int64_t version,
+		     char **up, char **down);
+
 int track_insert_history(struct engine_conn *c, const char *prefix,
 			 const struct hist_row *h);
 /* Finish a history row written earlier as 'running' (servers). */
