@@ -18,9 +18,10 @@
 static char dir[256];
 
 static const strata_migration two[] = {
-	{ 1, "create_a", "a", "CREATE TABLE a (x);", 19, "DROP TABLE a;", 13,
-	  0 },
-	{ 3, "create_b", NULL, "CREATE TABLE b (x);", 19, NULL, 0, 0 },
+	{ 1, "create_a", "a", "CREATE TABLE a (x);", 19, "DROP TABLE a;", 13, 0,
+	  STRATA_MIGRATION_VERSION },
+	{ 3, "create_b", NULL, "CREATE TABLE b (x);", 19, NULL, 0, 0,
+	  STRATA_MIGRATION_VERSION },
 };
 
 static int setup(void **state)
