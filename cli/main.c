@@ -197,7 +197,7 @@ static const struct cmd commands[] = {
 	  "migration is below the highest applied one.  Then takes the lock, backs up\n"
 	  "a SQLite database and applies each migration in its own transaction.\n"
 	  "'head' or 'latest' is the highest version; '+N' (or --steps N) applies the\n"
-	  "next N.  A VERSION above every migration's is exit 2.\n"
+	  "next N.  A VERSION no migration has is exit 2.\n"
 	  "With --sql, changes nothing and prints the run as one script for the\n"
 	  "engine's own client (sqlite3, psql -v ON_ERROR_STOP=1, mariadb): a guard\n"
 	  "that fails unless the database is at the version it was planned from,\n"
@@ -234,7 +234,7 @@ static const struct cmd commands[] = {
 	  "record migrations up to VERSION as applied without running them",
 	  "Adopts an existing database: nothing is run.  'head' or 'latest' stamps\n"
 	  "every migration.  With --delete, removes the record of VERSION alone and\n"
-	  "leaves the schema as it is.  A VERSION above every migration's is exit 2.",
+	  "leaves the schema as it is.  A VERSION no migration has is exit 2.",
 	  stamp_opts },
 	{ "repair", cmd_repair, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 0,
 	  0, "",

@@ -553,6 +553,8 @@ int strata_down(strata *ctx, int64_t target, int steps, unsigned flags,
 							 : err_oom(ctx);
 	/* A mistyped path is an error: down never creates a database. */
 	rc = target_need_db(ctx);
+	if (!rc && !steps && target != STRATA_BASE)
+		rc = target_check(ctx, target);
 	if (rc)
 		return (*out = calloc(1, sizeof(**out))) ? rc : err_oom(ctx);
 	rc = run_start(ctx, &r, out, SESSION_WRITE_EXISTING);
@@ -675,6 +677,8 @@ static int plan_public(strata *ctx, int direction, int64_t target, int steps,
 	*out = NULL;
 	rc = direction == STRATA_DOWN ? target_need_db(ctx)
 				      : target_check(ctx, target);
+	if (!rc && direction == STRATA_DOWN && !steps && target != STRATA_BASE)
+		rc = target_check(ctx, target);
 	if (rc)
 		return rc;
 	rc = session_open(ctx, &s, SESSION_READ);

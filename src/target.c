@@ -17,15 +17,16 @@
 int target_check(strata *ctx, int64_t target)
 {
 	const struct source *src = &ctx->src;
+	int64_t hi = src->n ? src->items[src->n - 1].version : 0;
 	struct session s;
-	bool any = src->n > 0;
-	int64_t hi = any ? src->items[src->n - 1].version : 0;
+	bool known, any = src->n > 0;
 	int rc;
 
-	if (target == 0 || target == STRATA_LATEST || (any && target <= hi))
+	if (target == 0 || target == STRATA_LATEST || source_find(src, target))
 		return STRATA_OK;
 	/* A migration whose file is gone still has its applied row. */
 	rc = session_open(ctx, &s, SESSION_READ);
+	known = !rc && applied_find(&s.al, target) != NULL;
 	if (!rc && s.al.n) {
 		int64_t top = s.al.items[s.al.n - 1].version;
 
@@ -33,18 +34,19 @@ int target_check(strata *ctx, int64_t target)
 		any = true;
 	}
 	session_close(&s);
-	if (rc || (any && target <= hi))
+	if (rc || known)
 		return rc;
 	if (!any)
 		return err_set(ctx, STRATA_EINVAL,
 			       "no migration has version %" PRId64
 			       ": there are no migrations (give 0 or head)",
 			       target);
-	return err_set(
-		ctx, STRATA_EINVAL,
-		"no migration has version %" PRId64 ": the highest is %" PRId64
-		" (give a version up to it, 'head' for the latest, or 0)",
-		target, hi);
+	return err_set(ctx, STRATA_EINVAL,
+		       "no migration has version %" PRId64
+		       ": the highest is %" PRId64
+		       " (give the version of a migration, 'head' for the"
+		       " latest, or 0; 'strata status' lists them)",
+		       target, hi);
 }
 
 int target_need_db(strata *ctx)

@@ -8,11 +8,11 @@
 #include "strata.h"
 
 /*
- * STRATA_EINVAL when 'target' (of up or stamp) is above every version a
- * migration has, a file (or embedded entry) or an applied row: 'up 7'
- * with only 001 would otherwise apply everything.  0 and STRATA_LATEST
- * always pass, and so does a version between two migrations (a bound).
- * Reads the applied rows (creating nothing) only when no file is as high.
+ * STRATA_EINVAL when no migration has version 'target' (of up, down or
+ * stamp): neither a file (or embedded entry) nor an applied row.  'up 7'
+ * with only 001 would otherwise apply everything (SPEC section 4).  0 and
+ * STRATA_LATEST always pass.  Reads the applied rows (creating nothing)
+ * only when no file has that version.
  */
 int target_check(strata *ctx, int64_t target);
 

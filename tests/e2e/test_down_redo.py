@@ -78,10 +78,16 @@ def test_down_with_nothing_applied(strata, mig, engine):
     assert engine.snapshot() == snap
 
 
-def test_down_to_a_version_above_current_does_nothing(strata, mig, engine):
+def test_down_to_a_version_no_migration_has_is_refused(strata, mig, engine):
+    """SPEC 4: a VERSION that no migration has is exit 2, and nothing changes."""
     applied_three(strata, mig)
     snap = engine.snapshot()
     code, out, err = strata("down", "7")
+    assert code == 2, (out, err)
+    assert "no migration has version 7" in err
+    assert engine.snapshot() == snap
+    # the highest applied version itself: nothing above it to roll back
+    code, out, err = strata("down", "3")
     assert code == 0, (out, err)
     assert "schema is up to date" in out
     assert engine.snapshot() == snap

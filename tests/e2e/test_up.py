@@ -48,9 +48,14 @@ def test_up_to_version(strata, mig, engine):
     assert code == 0, err
     assert "schema is up to date" in out
     assert engine.snapshot() == snap
-    # a target between versions
+    # a target between versions names no migration: exit 2 (SPEC 4), nothing applied
     mig.simple(5, "five")
-    code, obj, err = strata.json("up", "4")
+    snap = engine.snapshot()
+    code, out, err = strata("up", "4")
+    assert code == 2, (out, err)
+    assert "no migration has version 4" in err
+    assert engine.snapshot() == snap
+    code, obj, err = strata.json("up", "3")
     assert code == 0, err
     assert [a["version"] for a in obj["applied"]] == [3]
     assert engine.applied() == [1, 2, 3]

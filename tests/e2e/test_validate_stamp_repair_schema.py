@@ -95,10 +95,14 @@ def test_stamp_records_without_running(strata, mig, engine):
 
 
 def test_stamp_version_between_migrations(strata, mig, engine):
-    """design.md: `stamp VERSION` records every known migration up to VERSION."""
+    """SPEC 4: a VERSION no migration has is exit 2; `stamp VERSION` records every one up to it."""
     mig.simple(1, "one")
     mig.simple(3, "three")
     code, out, err = strata("stamp", "2")
+    assert code == 2, (out, err)
+    assert "no migration has version 2" in err
+    assert engine.applied() == []
+    code, out, err = strata("stamp", "1")
     assert code == 0, (out, err)
     assert engine.applied() == [1]
     code, obj, err = strata.json("status")

@@ -100,7 +100,7 @@ static void test_show_pending_then_applied(void **state)
 	strata_close(ctx);
 }
 
-static void test_targets_above_every_migration(void **state)
+static void test_targets_no_migration_has(void **state)
 {
 	strata *ctx = open_db("targets.db");
 	strata_plan *plan = NULL;
@@ -118,8 +118,10 @@ static void test_targets_above_every_migration(void **state)
 	strata_run_free(run);
 	assert_false(exists_in_dir("targets.db"));
 
-	/* between two migrations: a bound */
-	assert_int_equal(strata_plan_up(ctx, 2, 0, &plan), STRATA_OK);
+	/* between two migrations: no migration has it either */
+	assert_int_equal(strata_plan_up(ctx, 2, 0, &plan), STRATA_EINVAL);
+	assert_null(plan);
+	assert_int_equal(strata_plan_up(ctx, 1, 0, &plan), STRATA_OK);
 	assert_int_equal(plan->n, 1);
 	assert_int_equal(plan->steps[0].version, 1);
 	strata_plan_free(plan);
@@ -205,8 +207,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_show_pending_then_applied,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_targets_above_every_migration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_targets_no_migration_has,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_and_redo_never_create,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
