@@ -941,8 +941,10 @@ static int run(struct cli *cli, struct env *env, int argc, char **argv)
 		rc = setup_ctx(cli);
 		if (rc)
 			return rc;
-		if ((cli->cmd->flags & CMD_CHANGES) ||
-		    ((cli->cmd->flags & CMD_CHANGES_ARG) && cli->argc))
+		/* A --sql script changes nothing; its header names the URL. */
+		if (((cli->cmd->flags & CMD_CHANGES) ||
+		     ((cli->cmd->flags & CMD_CHANGES_ARG) && cli->argc)) &&
+		    !cli->sql && !cli->from)
 			database_line(cli);
 	}
 	return cli->cmd->run(cli);

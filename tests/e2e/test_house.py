@@ -11,7 +11,7 @@ def test_init_with_a_file_in_the_way_names_it(run, engine, workdir):
     d = workdir / "plain" / "migrations"
     code, out, err = run("-u", engine.url, "-d", str(d), "init")
     assert code == 1, (out, err)
-    assert err.startswith("strata: error: cannot create folder '"), err
+    assert "\nstrata: error: cannot create folder '" in "\n" + err, err
     assert str(workdir / "plain") + "'" in err
     assert not engine.exists()
 
