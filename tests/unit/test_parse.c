@@ -365,8 +365,17 @@ static void test_parse_bad_text(void **state)
 {
 	struct fx *f = *state;
 
-	assert_string_equal(bad_len(f, "", 0), "m.sql: empty file");
-	assert_string_equal(bad_len(f, "\xef\xbb\xbf", 3), "m.sql: empty file");
+	/* SPEC 8: a 0-byte file is a valid empty body (a no-op migration). */
+	assert_int_equal(parse_single(f->ctx, "m.sql", "", 0, &f->m2),
+			 STRATA_OK);
+	assert_string_equal(f->m2.up, "");
+	assert_null(f->m2.down);
+	migration_release(&f->m2);
+	assert_int_equal(
+		parse_single(f->ctx, "m.sql", "\xef\xbb\xbf", 3, &f->m2),
+		STRATA_OK);
+	assert_string_equal(f->m2.up, "");
+	migration_release(&f->m2);
 	assert_string_equal(bad_len(f, "A;\n\0B;", 6),
 			    "m.sql: contains a NUL byte");
 	assert_string_equal(bad(f, "A;\nB;\n\xff;"),
@@ -522,12 +531,14 @@ static void test_parse_pair_bad_text(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(pair(f, "", "B;"), STRATA_EINVAL);
-	assert_string_equal(strata_errmsg(f->ctx),
-			    "d/001_x.up.sql: empty file");
-	assert_int_equal(pair(f, "A;", ""), STRATA_EINVAL);
-	assert_string_equal(strata_errmsg(f->ctx),
-			    "d/001_x.down.sql: empty file");
+	/* SPEC 8: 0-byte pair files are empty bodies. */
+	assert_int_equal(pair(f, "", "B;"), STRATA_OK);
+	assert_string_equal(f->m.up, "");
+	assert_string_equal(f->m.down, "B;");
+	assert_int_equal(pair(f, "A;", ""), STRATA_OK);
+	assert_string_equal(f->m.up, "A;");
+	assert_non_null(f->m.down);
+	assert_string_equal(f->m.down, "");
 	assert_int_equal(pair(f, "A;", "B;\n\xfe"), STRATA_EINVAL);
 	assert_string_equal(strata_errmsg(f->ctx),
 			    "d/001_x.down.sql:2: not valid UTF-8 text");
@@ -556,15 +567,12 @@ static void test_parse_file_name(void **state)
 		"001_.sql",
 		"_x.sql",
 		"001-x.sql",
-		"001_a b.sql",
-		"001_a.b.sql",
 		"001_a.txt",
 		"001_a.SQL",
 		"001_a.sql.bak",
-		"001_a.up.down.sql",
-		"001_a.down.up.sql",
-		"001_caf\xc3\xa9.sql",
 		"001_\xff.sql",
+		"001_tab\t.sql",
+		"001_.up.sql",
 		"9223372036854775808_x.sql",
 		"99999999999999999999999_x.sql",
 		"",
@@ -582,6 +590,13 @@ static void test_parse_file_name(void **state)
 	assert_name("0_zero.sql", 0, "zero", 0);
 	assert_name("002__under.sql", 2, "_under", 0);
 	assert_name("003_up.sql", 3, "up", 0);
+	/* SPEC 2: a name is any text without '/' (dots included). */
+	assert_name("0002_1.7.0_schema.up.sql", 2, "1.7.0_schema", 1);
+	assert_name("001_a.b.sql", 1, "a.b", 0);
+	assert_name("001_a.up.down.sql", 1, "a.up", 2);
+	assert_name("001_a.down.up.sql", 1, "a.down", 1);
+	assert_name("001_caf\xc3\xa9.sql", 1, "caf\xc3\xa9", 0);
+	assert_name("001_a b.sql", 1, "a b", 0);
 	for (i = 0; i < sizeof(misfits) / sizeof(misfits[0]); i++)
 		if (parse_file_name(misfits[i], NULL, NULL, NULL))
 			fail_msg("'%s' should not fit", misfits[i]);

@@ -253,15 +253,16 @@ static void test_source_warnings(void **state)
 	make_dir(f, "plain.sql");
 	make_dir(f, "archive");
 	load_ok(f);
-	assert_int_equal(f->src.n, 1);
+	/* SPEC 2: a name is any text without '/': 003 and 005 fit. */
+	assert_int_equal(f->src.n, 3);
+	assert_string_equal(f->src.items[1].name, "a b");
+	assert_string_equal(f->src.items[2].name, "caf\xc3\xa9");
 	assert_msg(
 		f, f->log.buf,
 		"1:ignoring folder 'DIR/009_folder': migrations are files\n"
 		"1:ignoring folder 'DIR/010_folder.sql': migrations are files\n"
 		"1:ignoring 'DIR/002-dash.sql': name does not fit <version>_<name>.sql\n"
-		"1:ignoring 'DIR/003_a b.sql': name does not fit <version>_<name>.sql\n"
 		"1:ignoring 'DIR/004_\\xff\\xfe.sql': name does not fit <version>_<name>.sql\n"
-		"1:ignoring 'DIR/005_caf\xc3\xa9.sql': name does not fit <version>_<name>.sql\n"
 		"1:ignoring 'DIR/008_tab\\x09.sql': name does not fit <version>_<name>.sql\n"
 		"1:ignoring 'DIR/abc.sql': name does not fit <version>_<name>.sql\n");
 }
@@ -376,9 +377,6 @@ static void test_source_parse_errors(void **state)
 	write_file(f, "002_b.sql", "-- x\r\n\r\nB \xc3;\r\n");
 	assert_msg(f, load_bad(f), "DIR/002_b.sql:3: not valid UTF-8 text");
 
-	write_file(f, "002_b.sql", "");
-	assert_msg(f, load_bad(f), "DIR/002_b.sql: empty file");
-
 	unlink(at(f, "002_b.sql"));
 	write_file(f, "003_c.up.sql", "-- strata:up\nA;");
 	write_file(f, "003_c.down.sql", "B;");
@@ -390,8 +388,10 @@ static void test_source_parse_errors(void **state)
 	assert_msg(
 		f, load_bad(f),
 		"DIR/003_c.down.sql:2: marker line in a pair-form file (.up.sql/.down.sql hold bodies only)");
-	write_file(f, "003_c.down.sql", "");
-	assert_msg(f, load_bad(f), "DIR/003_c.down.sql: empty file");
+	write_file(f, "003_c.down.sql", "-- +goose Down\n");
+	assert_msg(
+		f, load_bad(f),
+		"DIR/003_c.down.sql:1: goose marker in a file that holds a body only");
 }
 
 static void test_source_failure_adds_nothing(void **state)
