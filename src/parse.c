@@ -579,7 +579,7 @@ static int scan_tool(strata *ctx, const char *path, const struct text *t,
 					s->desc = ct;
 					s->desc_len = cn;
 				}
-			} else if (!s->up_ln &&
+			} else if (!s->up_ln && !s->down_ln &&
 				   !only_comments(p, n, &in_block)) {
 				return err_set(
 					ctx, STRATA_EINVAL,
