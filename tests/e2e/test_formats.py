@@ -455,6 +455,7 @@ def test_realworld_upstream_layout_matches_converted(run, engine, workdir, proje
     if name == "vaultwarden-mysql":
         # corpus/vaultwarden-mysql/set.env: MariaDB needs foreign key checks off for its
         # first migration (an inline REFERENCES to a table created later in the file).
+        engine.execute("DO 0")  # creates the database, so that it can be read
         old = engine.scalar("SELECT @@GLOBAL.foreign_key_checks")
         engine.execute("SET GLOBAL foreign_key_checks = 0")
         globals_set.append(old)
