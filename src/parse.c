@@ -450,6 +450,16 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 				ctx, STRATA_EINVAL,
 				"%s:%d: %s marker in a file that holds a body only",
 				path, ln, tool_name[tl]);
+		if (mk != M_NONE && s->tool)
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"%s:%d: strata marker in a file with %s markers (line %d): one file, one format",
+				path, ln, tool_name[s->tool], s->tool_ln);
+		if (tl != T_NONE && s->strata_ln)
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"%s:%d: %s marker in a file with strata markers (line %d): one file, one format",
+				path, ln, tool_name[tl], s->strata_ln);
 		if (tl != T_NONE && s->tool && tl != s->tool)
 			return err_set(
 				ctx, STRATA_EINVAL,
@@ -533,11 +543,6 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 		off = next;
 		ln++;
 	}
-	if (s->tool && s->strata_ln)
-		return err_set(
-			ctx, STRATA_EINVAL,
-			"%s:%d: strata marker in a file with %s markers (line %d): one file, one format",
-			path, s->strata_ln, tool_name[s->tool], s->tool_ln);
 	/* dbmate refuses this too: such a statement would never run. */
 	if (form == FORM_SINGLE && !s->tool && s->up_ln && s->sql_ln &&
 	    s->sql_ln < s->up_ln)
