@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ struct entry {
 	size_t name_off, name_len; /* the migration's name in 'file' */
 	bool regular;    /* readdir said a regular file: no fstat needed */
 	char digits[24]; /* diesel, Prisma: the version's digits as written */
+	bool no_txn; /* a diesel metadata.toml or Flyway .sql.conf says so */
 };
 
 /* A read buffer reused for every file of a folder. */
@@ -55,6 +57,8 @@ struct listing {
 	size_t n_odd, cap_odd;
 	char **dirs; /* folders that look like migrations */
 	size_t n_dirs, cap_dirs;
+	char **confs; /* Flyway's V...sql.conf files */
+	size_t n_confs, cap_confs;
 };
 
 /*
@@ -102,6 +106,9 @@ static void listing_release(struct listing *l)
 		free(l->odd[i]);
 	for (i = 0; i < l->n_dirs; i++)
 		free(l->dirs[i]);
+	for (i = 0; i < l->n_confs; i++)
+		free(l->confs[i]);
+	free(l->confs);
 	free(l->files);
 	free(l->odd);
 	free(l->dirs);
@@ -308,6 +315,44 @@ static bool has_file(int dfd, const char *folder, const char *file)
 	return fstatat(dfd, path, &st, 0) == 0 && S_ISREG(st.st_mode);
 }
 
+/*
+ * Does the small settings file 'rel' (diesel's metadata.toml, a Flyway
+ * script's .sql.conf) set 'key' to false?  Lines "key = false" (blanks,
+ * quotes and letter case of the value tolerated); a missing file is no.
+ */
+static bool setting_false(int dfd, const char *rel, const char *key)
+{
+	char buf[4096];
+	size_t kn = strlen(key), got = 0;
+	ssize_t r;
+	int fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	const char *p;
+
+	if (fd < 0)
+		return false;
+	while (got < sizeof(buf) - 1 &&
+	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	buf[got] = '\0';
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, key, kn) != 0)
+			continue;
+		p += kn;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p++ != '=')
+			continue;
+		while (*p == ' ' || *p == '\t' || *p == '"' || *p == '\'')
+			p++;
+		if (strncasecmp(p, "false", 5) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Add a diesel/Prisma file of folder 'folder' to the listing. */
 static int add_folder_file(strata *ctx, struct listing *l, const char *folder,
 			   const char *file, int kind, const char *digits,
@@ -377,6 +422,13 @@ static int list_subfolder(strata *ctx, const char *dir, int dfd,
 				       digits, name_off);
 	rc = add_folder_file(ctx, l, name, "up.sql", K_DIESEL_UP, digits,
 			     name_off);
+	if (!rc && has_file(dfd, name, "metadata.toml")) {
+		char meta[4096];
+
+		snprintf(meta, sizeof(meta), "%s/metadata.toml", name);
+		l->files[l->n_files - 1].no_txn =
+			setting_false(dfd, meta, "run_in_transaction");
+	}
 	if (!rc && down)
 		rc = add_folder_file(ctx, l, name, "down.sql", K_DIESEL_DOWN,
 				     digits, name_off);
@@ -437,11 +489,18 @@ static int list_folder(strata *ctx, const char *dir, DIR *d, struct listing *l)
 				       "cannot read migrations folder '%s': %s",
 				       dir, strerror(errno));
 		if (!de)
-			return folder_versions(ctx, dir, l);
+			break;
 		name = de->d_name;
 		if (name[0] == '.')
 			continue;
 		n = strlen(name);
+		if (ends_with(name, n, ".sql.conf") && name[0] == 'V') {
+			rc = push_name(ctx, &l->confs, &l->n_confs,
+				       &l->cap_confs, name);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (!ends_with(name, n, ".sql") &&
 		    !(name[0] >= '0' && name[0] <= '9'))
 			continue;
@@ -482,6 +541,21 @@ static int list_folder(strata *ctx, const char *dir, DIR *d, struct listing *l)
 			return err_oom(ctx);
 		l->n_files++;
 	}
+	/* Flyway's V<v>__<desc>.sql.conf: executeInTransaction=false. */
+	for (size_t c = 0; c < l->n_confs; c++) {
+		size_t cn = strlen(l->confs[c]) - 5; /* without ".conf" */
+
+		for (size_t k = 0; k < l->n_files; k++) {
+			struct entry *e = &l->files[k];
+
+			if (e->kind == K_FLYWAY && strlen(e->file) == cn &&
+			    memcmp(e->file, l->confs[c], cn) == 0)
+				e->no_txn =
+					setting_false(dirfd(d), l->confs[c],
+						      "executeInTransaction");
+		}
+	}
+	return folder_versions(ctx, dir, l);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -843,6 +917,8 @@ static int load_version(strata *ctx, const char *dir, int dfd,
 					down ? bufs[1].buf : NULL, down_len, m);
 		if (!rc)
 			m->format = kind_format(main_file->kind);
+		if (!rc && main_file->no_txn)
+			m->flags |= STRATA_NO_TRANSACTION;
 	}
 	if (rc)
 		goto out;

@@ -478,3 +478,29 @@ def test_realworld_upstream_layout_matches_converted(run, engine, workdir, proje
             engine.execute("SET GLOBAL foreign_key_checks = %d" % int(globals_set[0]))
         if hasattr(other, "close"):
             other.close()
+
+
+@pytest.mark.parametrize("layout", ["diesel", "flyway", "dbmate", "goose"])
+def test_no_transaction_settings_run_concurrently(strata, engine, mig, layout):
+    """CREATE INDEX CONCURRENTLY cannot run in a transaction: each layout's own setting."""
+    if engine.name != "postgres":
+        pytest.skip("CREATE INDEX CONCURRENTLY is PostgreSQL's")
+    mig.mkdir()
+    idx = "CREATE INDEX CONCURRENTLY t1_name ON t1 (name);"
+    if layout == "diesel":
+        write(mig, "2020-01-01-000000_t1/up.sql", T1)
+        write(mig, "2020-01-02-000000_idx/up.sql", idx)
+        write(mig, "2020-01-02-000000_idx/metadata.toml", "run_in_transaction = false\n")
+    elif layout == "flyway":
+        write(mig, "V1__t1.sql", T1)
+        write(mig, "V2__idx.sql", idx)
+        write(mig, "V2__idx.sql.conf", "executeInTransaction=false\n")
+    elif layout == "dbmate":
+        write(mig, "1_t1.sql", "-- migrate:up\n%s\n" % T1)
+        write(mig, "2_idx.sql", "-- migrate:up transaction:false\n%s\n" % idx)
+    else:
+        write(mig, "1_t1.sql", "-- +goose Up\n%s\n" % T1)
+        write(mig, "2_idx.sql", "-- +goose NO TRANSACTION\n-- +goose Up\n%s\n" % idx)
+    r = strata("up")
+    assert r.code == 0, r.err
+    assert engine.scalar("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 't1_name'") == 1

@@ -770,6 +770,16 @@ static void test_source_flyway(void **state)
 	assert_msg(
 		f, f->log.buf,
 		"1:ignoring 'DIR/afterMigrate.sql': name does not fit <version>_<name>.sql\n");
+	assert_int_equal(f->src.items[0].flags, 0);
+
+	/* A Flyway script's .sql.conf: executeInTransaction=false. */
+	write_file(f, "V002__more.sql.conf", "executeInTransaction=false\n");
+	write_file(f, "V1__create_users.sql.conf",
+		   "executeInTransaction=true\n");
+	source_release(&f->src);
+	load_ok(f);
+	assert_int_equal(f->src.items[0].flags, 0);
+	assert_int_equal(f->src.items[1].flags, STRATA_NO_TRANSACTION);
 
 	write_file(f, "U3__x.sql", "D;");
 	assert_msg(f, load_bad(f),
@@ -821,6 +831,17 @@ static void test_source_diesel(void **state)
 	assert_string_equal(f->src.items[2].name, "170000_sso");
 	assert_null(f->src.items[2].down);
 	assert_int_equal(f->src.items[3].version, INT64_C(20240314000000));
+	assert_int_equal(f->src.items[1].flags, 0);
+
+	/* diesel's metadata.toml: run_in_transaction = false. */
+	make_path(f, "2018-04-27-155151_create_users/metadata.toml",
+		  "# settings\nrun_in_transaction = false\n");
+	make_path(f, "2024-03-13_170000_sso/metadata.toml",
+		  "run_in_transaction = true\n");
+	source_release(&f->src);
+	load_ok(f);
+	assert_int_equal(f->src.items[1].flags, STRATA_NO_TRANSACTION);
+	assert_int_equal(f->src.items[2].flags, 0);
 
 	/* A longer version widens every version: diesel's string order. */
 	make_path(f, "2024-03-15-0000001_longer/up.sql", "E;");
