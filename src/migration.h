@@ -147,6 +147,12 @@ void migration_release(struct migration *m);
  */
 int source_add_dir(strata *ctx, struct source *src, const char *dir);
 
+/*
+ * The format of folder 'dir' (enum mig_format), for `strata new`:
+ * FMT_STRATA when the folder cannot be read; no message, no warning.
+ */
+int source_dir_format(strata *ctx, const char *dir);
+
 /* Add embedded migrations (not copied). */
 int source_add_array(strata *ctx, struct source *src,
 		     const strata_migration *arr, size_t n);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "banned.h"
+#include "ctx.h"
 #include "err.h"
 #include "sb.h"
 
@@ -1069,6 +1070,21 @@ out:
 	listing_release(&l);
 	closedir(d);
 	return rc;
+}
+
+int source_dir_format(strata *ctx, const char *dir)
+{
+	struct source src = { 0 };
+	int format = FMT_STRATA;
+	strata_log_fn fn = ctx->log_fn;
+
+	ctx->log_fn = NULL; /* the warnings are for the runs that read it */
+	if (source_add_dir(ctx, &src, dir) == STRATA_OK)
+		format = src.format;
+	ctx->log_fn = fn;
+	err_clear(ctx);
+	source_release(&src);
+	return format;
 }
 
 int source_add_array(strata *ctx, struct source *src,

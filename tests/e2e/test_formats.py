@@ -504,3 +504,36 @@ def test_no_transaction_settings_run_concurrently(strata, engine, mig, layout):
     r = strata("up")
     assert r.code == 0, r.err
     assert engine.scalar("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 't1_name'") == 1
+
+
+@pytest.mark.parametrize("first,marker,fmt", [
+    ("20200101000000_a.sql", "-- migrate:up", "dbmate"),
+    ("00001_a.sql", "-- +goose Up", "goose"),
+    ("1_a.sql", "-- +migrate Up", "sql-migrate"),
+])
+def test_new_writes_the_folders_format(strata, engine, mig, first, marker, fmt):
+    mig.mkdir()
+    down = marker.replace("up", "down").replace("Up", "Down")
+    write(mig, first, "%s\n%s\n%s\n%s\n" % (marker, T1, down, D1))
+    r = strata("new", "second")
+    assert r.code == 0, r.err
+    made = sorted(p.name for p in mig.dir.iterdir())
+    assert len(made) == 2 and made[0] == first, made
+    text = (mig.dir / made[1]).read_text()
+    assert marker in text and "strata:" not in text, text
+    assert len(made[1].split("_")[0]) == len(first.split("_")[0])
+    assert status_format(strata) == fmt  # still one format
+    r = strata("up")
+    assert r.code == 0, r.err
+
+
+@pytest.mark.parametrize("rel,fmt", [("V1__a.sql", "flyway"), ("2020-01-01-000000_a/up.sql", "diesel"),
+                                     ("20200101000000_a/migration.sql", "prisma")])
+def test_new_refuses_folder_layouts(strata, mig, rel, fmt):
+    mig.mkdir()
+    write(mig, rel, T1)
+    before = sorted(str(p) for p in mig.dir.rglob("*"))
+    r = strata("new", "second")
+    assert r.code == 2, r
+    assert "holds %s migrations" % fmt in r.err
+    assert sorted(str(p) for p in mig.dir.rglob("*")) == before
