@@ -209,6 +209,7 @@ static json_t *status_json(const strata_status *st)
 
 	json_object_set_new(o, "database", jstr(st->database));
 	json_object_set_new(o, "engine", jstr(st->engine));
+	json_object_set_new(o, "format", jstr(st->format));
 	json_object_set_new(o, "current_version",
 			    st->has_version ? jint(st->current_version)
 					    : json_null());
@@ -299,6 +300,7 @@ static int status_text(struct cli *cli, const strata_status *st)
 	printf("database:   %s%s\n", st->database ? st->database : "",
 	       st->exists ? "" : " (does not exist yet)");
 	printf("engine:     %s\n", st->engine ? st->engine : "");
+	printf("format:     %s\n", st->format ? st->format : "strata");
 	if (st->has_version)
 		printf("version:    %0*" PRId64,
 		       out_vwidth(cli, st->current_version),

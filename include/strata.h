@@ -469,6 +469,9 @@ typedef struct strata_status {
 	size_t n_backups;
 	strata_backup_info *backups; /* oldest first */
 	const char *lock_holder;     /* "pid 12 on host since T" or NULL */
+	const char *format; /* the folder's layout: "strata", "golang-migrate",
+			       "dbmate", "goose", "sql-migrate", "flyway",
+			       "diesel" or "prisma" */
 } strata_status;
 
 /*

@@ -10,6 +10,26 @@
 #include "strata.h"
 
 /*
+ * The layout a migration was written in (SPEC section 10).  STRATA is
+ * strata's own single file; GOLANG_MIGRATE the .up.sql/.down.sql pair,
+ * which strata's own folders use too.
+ */
+enum mig_format {
+	FMT_STRATA,
+	FMT_GOLANG_MIGRATE,
+	FMT_DBMATE,
+	FMT_GOOSE,
+	FMT_SQL_MIGRATE,
+	FMT_FLYWAY,
+	FMT_DIESEL,
+	FMT_PRISMA,
+	FMT_COUNT
+};
+
+/* "strata", "golang-migrate", "dbmate", ...: the name status shows. */
+const char *mig_format_name(int format);
+
+/*
  * One migration.  'up' and 'down' are the normalised bodies (CRLF turned
  * into LF, a leading BOM dropped, leading and trailing whitespace
  * trimmed), NUL-terminated for convenience but measured by their lengths.
@@ -29,6 +49,7 @@ struct migration {
 	size_t down_len;
 	int down_line;
 	unsigned flags; /* STRATA_NO_TRANSACTION */
+	int format;     /* enum mig_format */
 	char checksum[CHECKSUM_HEX_LEN + 1];
 	bool borrowed; /* name/up/down point into an embedded array */
 };
@@ -37,6 +58,7 @@ struct migration {
 struct source {
 	struct migration *items;
 	size_t n, cap;
+	int format; /* of the last folder read (enum mig_format) */
 };
 
 /*
@@ -49,9 +71,18 @@ int parse_single(strata *ctx, const char *path, const char *text, size_t len,
 		 struct migration *m);
 
 /*
+ * A single file may also be written in dbmate (-- migrate:up), goose
+ * (-- +goose Up) or sql-migrate (-- +migrate Up) form: parse_single reads
+ * the markers of the one tool the file uses and sets m->format; a file
+ * holding the markers of two tools (strata's included) is STRATA_EINVAL.
+ */
+
+/*
  * Parse a pair-form migration: the .up.sql text and, if down_text is not
  * NULL, the .down.sql text.  Files of this form hold bodies only: a marker
- * line inside one is STRATA_EINVAL.  A lone up file is irreversible.
+ * line inside one (strata's or another tool's) is STRATA_EINVAL.  A lone
+ * up file is irreversible.  m->format is FMT_GOLANG_MIGRATE; the caller
+ * may change it (Flyway, diesel and Prisma files are read this way too).
  */
 int parse_pair(strata *ctx, const char *up_path, const char *up_text,
 	       size_t up_len, const char *down_path, const char *down_text,
@@ -68,13 +99,28 @@ int parse_embedded(strata *ctx, size_t idx, const strata_migration *e,
 
 /*
  * Split a file name into version and name.  Accepts
- * "<digits>_<name>.sql", ".up.sql" and ".down.sql" (kind set to 0, 1, 2).
- * Returns false when the name does not fit (including a version that
- * overflows int64 and a name that is not [A-Za-z0-9_-]+).  *name_out is
- * malloc'd.
+ * "<digits>_<name>.sql", ".up.sql" and ".down.sql" (kind set to 0, 1, 2),
+ * where <name> is any non-empty valid UTF-8 text without '/' or control
+ * characters (dots included: "0002_1.7.0_schema.up.sql" is version 2,
+ * name "1.7.0_schema").  Returns false when the name does not fit,
+ * including a version that overflows int64.  *name_out is malloc'd.
  */
 bool parse_file_name(const char *file, int64_t *version, char **name_out,
 		     int *kind);
+
+/* What parse_name() found. */
+enum name_fit { NAME_OK, NAME_ODD, NAME_TOO_BIG };
+
+/*
+ * Like parse_file_name, but tells a version past 64 bits (NAME_TOO_BIG)
+ * from a name that does not fit (NAME_ODD); the name is the span
+ * file[*name_off, +*name_len).
+ */
+enum name_fit parse_name(const char *file, int64_t *version, size_t *name_off,
+			 size_t *name_len, int *kind);
+
+/* True if s[0..n) is a name a migration may have (see parse_file_name). */
+bool parse_name_text_ok(const char *s, size_t n);
 
 /* True if s[0..len) is well-formed UTF-8. */
 bool parse_utf8_ok(const char *s, size_t len);
@@ -100,6 +146,12 @@ void migration_release(struct migration *m);
  * version are STRATA_EINVAL (naming the file, or both files).
  */
 int source_add_dir(strata *ctx, struct source *src, const char *dir);
+
+/*
+ * The format of folder 'dir' (enum mig_format), for `strata new`:
+ * FMT_STRATA when the folder cannot be read; no message, no warning.
+ */
+int source_dir_format(strata *ctx, const char *dir);
 
 /* Add embedded migrations (not copied). */
 int source_add_array(strata *ctx, struct source *src,

@@ -4,6 +4,7 @@
 #include "banned.h"
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 static bool is_space(char c)
 {
@@ -475,6 +476,73 @@ static void read_lexeme(struct compound *c, const char *s, size_t len, size_t i,
 	feed(c, lx);
 }
 
+/*
+ * Is the comment s[pos, end) goose's or sql-migrate's annotation
+ * "-- +goose WORD" / "-- +migrate WORD" (any case, blanks around)?
+ */
+static bool annotation(const char *s, size_t pos, size_t end, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (end - pos < 3 || s[pos] != '-' || s[pos + 1] != '-')
+		return false;
+	pos += 2;
+	while (pos < end && (s[pos] == ' ' || s[pos] == '\t'))
+		pos++;
+	if (end - pos > 6 && strncasecmp(s + pos, "+goose", 6) == 0)
+		pos += 6;
+	else if (end - pos > 8 && strncasecmp(s + pos, "+migrate", 8) == 0)
+		pos += 8;
+	else
+		return false;
+	if (s[pos] != ' ' && s[pos] != '\t')
+		return false;
+	while (pos < end && (s[pos] == ' ' || s[pos] == '\t'))
+		pos++;
+	if (end - pos < n || strncasecmp(s + pos, word, n) != 0)
+		return false;
+	for (pos += n; pos < end; pos++)
+		if (!is_space(s[pos]))
+			return false;
+	return true;
+}
+
+/*
+ * A goose/sql-migrate "StatementBegin" block that starts after the
+ * comment ending at 'from': everything up to the "StatementEnd" comment
+ * is one statement (its last ';' left out), sent as it is.  False when
+ * the block holds nothing; it->pos is moved past the block either way.
+ */
+static bool statement_block(struct mysqlsplit *it, size_t from,
+			    struct mysqlsplit_stmt *out)
+{
+	const char *s = it->sql;
+	size_t i = from, end = from, start = 0, last = 0;
+	bool any = false;
+	int kind;
+
+	while (i < it->len) {
+		kind = mysqlsplit_token(s, it->len, i, &end);
+		if (kind == MYSQLSPLIT_COMMENT &&
+		    annotation(s, i, end, "statementend"))
+			break;
+		if (kind != MYSQLSPLIT_SPACE && kind != MYSQLSPLIT_COMMENT) {
+			if (!any)
+				start = i;
+			any = true;
+			if (!(s[i] == ';' && end == i + 1))
+				last = end;
+		}
+		i = end;
+	}
+	it->pos = i < it->len ? end : it->len;
+	if (!any || last <= start)
+		return false;
+	out->off = start;
+	out->len = last - start;
+	return true;
+}
+
 bool mysqlsplit_next(struct mysqlsplit *it, struct mysqlsplit_stmt *out)
 {
 	const char *s = it->sql;
@@ -493,10 +561,19 @@ bool mysqlsplit_next(struct mysqlsplit *it, struct mysqlsplit_stmt *out)
 				continue;
 			}
 			kind = mysqlsplit_token(s, len, i, &end);
+			if (kind == MYSQLSPLIT_COMMENT &&
+			    annotation(s, i, end, "statementbegin"))
+				break;
 			if (kind != MYSQLSPLIT_SPACE &&
 			    kind != MYSQLSPLIT_COMMENT)
 				break;
 			i = end;
+		}
+		if (i < len &&
+		    mysqlsplit_token(s, len, i, &end) == MYSQLSPLIT_COMMENT) {
+			if (statement_block(it, end, out))
+				return true;
+			continue;
 		}
 		if (i >= len) {
 			it->pos = len;

@@ -84,7 +84,8 @@ int strata_new_file(strata *ctx, const char *dir, const char *name,
 {
 	struct sb path = SB_INIT, body = SB_INIT;
 	int64_t max, version;
-	int width, fd, rc;
+	int width, fd, rc, format;
+	const char *markers = "-- strata:up\n\n\n-- strata:down\n\n";
 
 	err_clear(ctx);
 	*path_out = NULL;
@@ -107,6 +108,19 @@ int strata_new_file(strata *ctx, const char *dir, const char *name,
 			ctx, STRATA_EINVAL,
 			"cannot number a new migration in '%s': its highest version, %lld, is the largest one strata can hold",
 			dir, (long long)max);
+	/* Another tool's folder gets a file in its format (SPEC 10). */
+	format = source_dir_format(ctx, dir);
+	if (format == FMT_DBMATE)
+		markers = "-- migrate:up\n\n\n-- migrate:down\n\n";
+	else if (format == FMT_GOOSE)
+		markers = "-- +goose Up\n\n\n-- +goose Down\n\n";
+	else if (format == FMT_SQL_MIGRATE)
+		markers = "-- +migrate Up\n\n\n-- +migrate Down\n\n";
+	else if (format != FMT_STRATA && format != FMT_GOLANG_MIGRATE)
+		return err_set(
+			ctx, STRATA_EINVAL,
+			"'%s' holds %s migrations: strata new writes <version>_<name>.sql files, which would mix formats (write the %s migration by hand)",
+			dir, mig_format_name(format), mig_format_name(format));
 	if (timestamp) {
 		time_t now = time(NULL);
 		struct tm tm;
@@ -127,7 +141,8 @@ int strata_new_file(strata *ctx, const char *dir, const char *name,
 		(long long)version, name);
 	sb_adds(&body, "-- ");
 	add_title(&body, name);
-	sb_adds(&body, "\n-- strata:up\n\n\n-- strata:down\n\n");
+	sb_adds(&body, "\n");
+	sb_adds(&body, markers);
 	if (path.failed || body.failed) {
 		rc = err_oom(ctx);
 		goto out;

@@ -22,6 +22,9 @@ struct text {
 /* What one line says. */
 enum marker { M_NONE, M_UP, M_DOWN, M_NO_TXN, M_UNKNOWN };
 
+/* Another tool whose markers a file may hold. */
+enum tool { T_NONE, T_DBMATE, T_GOOSE, T_SQL_MIGRATE };
+
 /* What a scan of a file found; lines are 1-based, 0 when absent. */
 struct scan {
 	int up_ln, down_ln, txn_ln;
@@ -32,7 +35,10 @@ struct scan {
 	size_t desc_len;
 	const char *lead; /* first comment text among the leading comments */
 	size_t lead_len;
-	int sql_ln; /* the first line that is not blank or a comment */
+	int sql_ln;     /* the first line that is not blank or a comment */
+	enum tool tool; /* another tool's markers seen, from line tool_ln */
+	int tool_ln;
+	int strata_ln; /* the first strata marker or directive */
 };
 
 /* Which rules a scan applies. */
@@ -122,10 +128,10 @@ static bool is_bom(const unsigned char *s, size_t n)
 /*
  * Check and normalise raw text into *out: leading BOMs dropped, CRLF
  * (and any run of CRs before a LF) turned into LF, so that normalising
- * twice changes nothing and a body embedded back reads the same.  'label' names
- * the text in messages; 'what' is NULL for a file (which must not be empty) and
- * "up body" or "down body" for an embedded body (which may be).  Line numbers
- * are those of the original.
+ * twice changes nothing and a body embedded back reads the same.  'label'
+ * names the text in messages; 'what' is NULL for a file and "up body" or
+ * "down body" for an embedded body.  Either may be empty (a 0-byte file is
+ * an empty body).  Line numbers are those of the original.
  */
 static int normalise(strata *ctx, const char *label, const char *what,
 		     const char *src, size_t len, struct text *out)
@@ -139,8 +145,6 @@ static int normalise(strata *ctx, const char *label, const char *what,
 	out->len = 0;
 	while (is_bom(s + i, len - i))
 		i += 3;
-	if (i == len && !what)
-		return err_set(ctx, STRATA_EINVAL, "%s: empty file", label);
 	if (memchr(s + i, '\0', len - i))
 		return what ? err_set(ctx, STRATA_EINVAL,
 				      "%s: %s contains a NUL byte", label, what)
@@ -236,6 +240,131 @@ static enum marker marker_of(const char *p, size_t n, const char **word,
 	return M_UNKNOWN;
 }
 
+static const char *const tool_name[] = { "strata", "dbmate", "goose",
+					 "sql-migrate" };
+
+/* What another tool's marker line says. */
+enum tkind { K_UP, K_DOWN, K_NO_TXN, K_BEGIN, K_END, K_IGNORED, K_BAD };
+
+struct tmark {
+	enum tkind kind;
+	bool no_txn; /* an up/down marker with transaction:false/notransaction
+		      */
+};
+
+static bool word_is(const char *p, const char *end, const char *w)
+{
+	size_t n = strlen(w);
+
+	return (size_t)(end - p) >= n && strncasecmp(p, w, n) == 0 &&
+	       ((size_t)(end - p) == n || is_blank(p[n]));
+}
+
+/* The words after a dbmate up/down marker: transaction:false matters. */
+static bool dbmate_no_txn(const char *p, const char *end)
+{
+	while (p < end) {
+		const char *w;
+
+		while (p < end && is_blank(*p))
+			p++;
+		for (w = p; p < end && !is_blank(*p); p++)
+			;
+		if (p - w == 17 && strncasecmp(w, "transaction:false", 17) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Classify one line as another tool's marker: dbmate "-- migrate:up
+ * [options]", goose "-- +goose Up" (Down, StatementBegin, StatementEnd,
+ * NO TRANSACTION, ENVSUB OFF), sql-migrate "-- +migrate Up [notransaction]"
+ * (Down, StatementBegin, StatementEnd).  Returns the tool, T_NONE for any
+ * other line; a line that starts like a marker and says something else
+ * is K_BAD (a typo must not silently change how a migration runs).
+ */
+static enum tool tool_of(const char *p, size_t n, struct tmark *m)
+{
+	const char *end = p + n;
+
+	while (p < end && is_blank(*p))
+		p++;
+	if (end - p < 3 || p[0] != '-' || p[1] != '-')
+		return T_NONE;
+	p += 2;
+	while (p < end && is_blank(*p))
+		p++;
+	while (end > p && is_blank(end[-1]))
+		end--;
+	m->no_txn = false;
+	m->kind = K_BAD;
+	if (*p == 'm' || *p == 'M') {
+		if (end - p < 8 || strncasecmp(p, "migrate:", 8) != 0)
+			return T_NONE;
+		p += 8;
+		if (word_is(p, end, "up")) {
+			m->kind = K_UP;
+			m->no_txn = dbmate_no_txn(p + 2, end);
+		} else if (word_is(p, end, "down")) {
+			m->kind = K_DOWN;
+			m->no_txn = dbmate_no_txn(p + 4, end);
+		}
+		return T_DBMATE;
+	}
+	if (*p != '+')
+		return T_NONE;
+	p++;
+	if (word_is(p, end, "goose")) {
+		p += 5;
+		while (p < end && is_blank(*p))
+			p++;
+		if (word_is(p, end, "up") && end - p == 2)
+			m->kind = K_UP;
+		else if (word_is(p, end, "down") && end - p == 4)
+			m->kind = K_DOWN;
+		else if (word_is(p, end, "statementbegin") && end - p == 14)
+			m->kind = K_BEGIN;
+		else if (word_is(p, end, "statementend") && end - p == 12)
+			m->kind = K_END;
+		else if (word_is(p, end, "no")) {
+			p += 2;
+			while (p < end && is_blank(*p))
+				p++;
+			if (word_is(p, end, "transaction") && end - p == 11)
+				m->kind = K_NO_TXN;
+		} else if (word_is(p, end, "envsub")) {
+			p += 6;
+			while (p < end && is_blank(*p))
+				p++;
+			if (word_is(p, end, "off") && end - p == 3)
+				m->kind = K_IGNORED;
+		}
+		return T_GOOSE;
+	}
+	if (word_is(p, end, "migrate")) {
+		p += 7;
+		while (p < end && is_blank(*p))
+			p++;
+		if (word_is(p, end, "up") || word_is(p, end, "down")) {
+			m->kind = (*p == 'u' || *p == 'U') ? K_UP : K_DOWN;
+			p += m->kind == K_UP ? 2 : 4;
+			while (p < end && is_blank(*p))
+				p++;
+			if (word_is(p, end, "notransaction") && end - p == 13)
+				m->no_txn = true;
+			else if (p != end)
+				m->kind = K_BAD;
+		} else if (word_is(p, end, "statementbegin") && end - p == 14) {
+			m->kind = K_BEGIN;
+		} else if (word_is(p, end, "statementend") && end - p == 12) {
+			m->kind = K_END;
+		}
+		return T_SQL_MIGRATE;
+	}
+	return T_NONE;
+}
+
 /*
  * If the line is a "--" comment, true with its text (the "--" and the
  * blanks around the text removed) in *t.
@@ -325,6 +454,36 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 		size_t next = nl ? off + n + 1 : t->len, wn = 0, cn;
 		enum marker mk = marker_of(p, n, &w, &wn);
 
+		struct tmark tm;
+		enum tool tl = mk == M_NONE ? tool_of(p, n, &tm) : T_NONE;
+
+		if (tl != T_NONE && form != FORM_SINGLE)
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"%s:%d: %s marker in a file that holds a body only",
+				path, ln, tool_name[tl]);
+		if (mk != M_NONE && s->tool)
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"%s:%d: strata marker in a file with %s markers (line %d): one file, one format",
+				path, ln, tool_name[s->tool], s->tool_ln);
+		if (tl != T_NONE && s->strata_ln)
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"%s:%d: %s marker in a file with strata markers (line %d): one file, one format",
+				path, ln, tool_name[tl], s->strata_ln);
+		if (tl != T_NONE && s->tool && tl != s->tool)
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"%s:%d: %s marker in a file with %s markers (line %d): one file, one format",
+				path, ln, tool_name[tl], tool_name[s->tool],
+				s->tool_ln);
+		if (tl != T_NONE && !s->tool) {
+			s->tool = tl;
+			s->tool_ln = ln;
+		}
+		if (mk != M_NONE && !s->strata_ln)
+			s->strata_ln = ln;
 		if (mk == M_UNKNOWN)
 			return err_set(
 				ctx, STRATA_EINVAL,
@@ -379,6 +538,8 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 					"%s:%d: second no-transaction directive (the first is on line %d)",
 					path, ln, s->txn_ln);
 			s->txn_ln = ln;
+		} else if (tl != T_NONE) {
+			/* read again by scan_tool() */
 		} else if (!in_block && comment_of(p, n, &ct, &cn)) {
 			if (cn && !s->desc && !s->up_ln) {
 				s->desc = ct;
@@ -395,12 +556,123 @@ static int scan(strata *ctx, const char *path, const struct text *t,
 		ln++;
 	}
 	/* dbmate refuses this too: such a statement would never run. */
-	if (form == FORM_SINGLE && s->up_ln && s->sql_ln &&
+	if (form == FORM_SINGLE && !s->tool && s->up_ln && s->sql_ln &&
 	    s->sql_ln < s->up_ln)
 		return err_set(
 			ctx, STRATA_EINVAL,
 			"%s:%d: statement before the up marker (move it below '-- strata:up')",
 			path, s->sql_ln);
+	return STRATA_OK;
+}
+
+/*
+ * Walk the lines of a file written with tool tl's markers into *s
+ * (up_ln/up_start, down_ln/down_off/down_start, txn_ln, desc): one up
+ * marker, then at most one down marker; StatementBegin/StatementEnd in
+ * pairs inside a section (the lines stay in the body as comments: the
+ * engines' splitters keep such a block one statement); only comments
+ * before the up marker.
+ */
+static int scan_tool(strata *ctx, const char *path, const struct text *t,
+		     enum tool tl, struct scan *s)
+{
+	const char *what = tool_name[tl];
+	size_t off = 0;
+	int ln = 1, block = 0; /* the line of an open StatementBegin */
+	bool in_block = false; /* inside a leading block comment */
+
+	memset(s, 0, sizeof(*s));
+	while (off < t->len) {
+		const char *p = t->buf + off, *ct;
+		const char *nl = memchr(p, '\n', t->len - off);
+		size_t n = nl ? (size_t)(nl - p) : t->len - off;
+		size_t next = nl ? off + n + 1 : t->len, cn;
+		struct tmark tm;
+
+		if (tool_of(p, n, &tm) == T_NONE) {
+			if (!s->up_ln && !in_block &&
+			    comment_of(p, n, &ct, &cn)) {
+				if (cn && !s->desc) {
+					s->desc = ct;
+					s->desc_len = cn;
+				}
+			} else if (!s->up_ln && !s->down_ln &&
+				   !only_comments(p, n, &in_block)) {
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: statement before the %s up marker",
+					path, ln, what);
+			}
+			off = next;
+			ln++;
+			continue;
+		}
+		if (tm.kind == K_BAD)
+			return err_set(ctx, STRATA_EINVAL,
+				       "%s:%d: unknown %s marker '%.*s'", path,
+				       ln, what, (int)n, p);
+		if ((tm.kind == K_UP || tm.kind == K_DOWN) && block)
+			return err_set(
+				ctx, STRATA_EINVAL,
+				"%s:%d: %s section marker inside the StatementBegin block of line %d",
+				path, ln, what, block);
+		if (tm.kind == K_UP) {
+			if (s->up_ln)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: second %s up marker (the first is on line %d)",
+					path, ln, what, s->up_ln);
+			if (s->down_ln)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: %s up marker after the down marker (line %d): put the up section first",
+					path, ln, what, s->down_ln);
+			s->up_ln = ln;
+			s->up_start = next;
+		} else if (tm.kind == K_DOWN) {
+			if (s->down_ln)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: second %s down marker (the first is on line %d)",
+					path, ln, what, s->down_ln);
+			s->down_ln = ln;
+			s->down_off = off;
+			s->down_start = next;
+		} else if (tm.kind == K_NO_TXN) {
+			s->txn_ln = ln;
+		} else if (tm.kind == K_BEGIN) {
+			if (block)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: StatementBegin inside the StatementBegin block of line %d",
+					path, ln, block);
+			if (!s->up_ln && !s->down_ln)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: StatementBegin before the %s up marker",
+					path, ln, what);
+			block = ln;
+		} else if (tm.kind == K_END) {
+			if (!block)
+				return err_set(
+					ctx, STRATA_EINVAL,
+					"%s:%d: StatementEnd without a StatementBegin",
+					path, ln);
+			block = 0;
+		}
+		if (tm.no_txn && !s->txn_ln)
+			s->txn_ln = ln;
+		off = next;
+		ln++;
+	}
+	if (block)
+		return err_set(ctx, STRATA_EINVAL,
+			       "%s:%d: StatementBegin without a StatementEnd",
+			       path, block);
+	if (!s->up_ln)
+		return err_set(ctx, STRATA_EINVAL,
+			       "%s:%d: %s down marker without an up marker",
+			       path, s->down_ln, what);
 	return STRATA_OK;
 }
 
@@ -471,6 +743,7 @@ static void hand_over(struct migration *m, const struct migration *b)
 	m->down_len = b->down_len;
 	m->down_line = b->down_line;
 	m->flags = b->flags;
+	m->format = b->format;
 	memcpy(m->checksum, b->checksum, sizeof(m->checksum));
 	m->borrowed = false;
 }
@@ -487,6 +760,14 @@ int parse_single(strata *ctx, const char *path, const char *text, size_t len,
 	if (rc)
 		return rc;
 	rc = scan(ctx, path, &t, FORM_SINGLE, &s);
+	if (!rc && s.tool) {
+		enum tool tl = s.tool;
+
+		rc = scan_tool(ctx, path, &t, tl, &s);
+		b.format = tl == T_DBMATE  ? FMT_DBMATE
+			   : tl == T_GOOSE ? FMT_GOOSE
+					   : FMT_SQL_MIGRATE;
+	}
 	if (rc)
 		goto out;
 	if (s.up_ln)
@@ -549,6 +830,7 @@ int parse_pair(strata *ctx, const char *up_path, const char *up_text,
 		goto out;
 	}
 	b.flags = s.txn_ln ? STRATA_NO_TRANSACTION : 0;
+	b.format = FMT_GOLANG_MIGRATE;
 	checksum_sha256_hex(b.up, b.up_len, b.checksum);
 	hand_over(m, &b);
 out:
@@ -557,6 +839,19 @@ out:
 	free(t.buf);
 	free(d.buf);
 	return rc;
+}
+
+/* [A-Za-z0-9_.-]+: what `strata embed` writes for a file's name. */
+static bool embedded_name_ok(const char *name)
+{
+	const char *p = name;
+
+	if (!p || !*p)
+		return false;
+	for (; *p; p++)
+		if (!is_word_char(*p) && *p != '.')
+			return false;
+	return true;
 }
 
 int parse_embedded(strata *ctx, size_t idx, const strata_migration *e,
@@ -568,7 +863,7 @@ int parse_embedded(strata *ctx, size_t idx, const strata_migration *e,
 	int rc;
 
 	snprintf(label, sizeof(label), "embedded migration %zu", idx);
-	if (!migration_name_ok(e->name))
+	if (!embedded_name_ok(e->name))
 		return err_set(
 			ctx, STRATA_EINVAL,
 			"%s: bad name '%s' (use letters, digits, '_' and '-')",
@@ -641,46 +936,94 @@ bool migration_name_ok(const char *name)
 	return true;
 }
 
-bool parse_file_name(const char *file, int64_t *version, char **name_out,
-		     int *kind)
+bool parse_name_text_ok(const char *s, size_t n)
 {
-	const char *p = file, *name;
+	size_t i;
+
+	if (!n || !parse_utf8_ok(s, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '/')
+			return false;
+	return true;
+}
+
+static bool has_suffix(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+enum name_fit parse_name(const char *file, int64_t *version, size_t *name_off,
+			 size_t *name_len, int *kind)
+{
+	const char *p = file;
+	size_t n, stem;
 	int64_t v = 0;
+	bool big = false;
 	int k;
 
 	if (!p || *p < '0' || *p > '9')
-		return false;
+		return NAME_ODD;
 	for (; *p >= '0' && *p <= '9'; p++) {
 		int d = *p - '0';
 
 		if (v > (INT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
+			big = true;
+		else
+			v = v * 10 + d;
 	}
 	if (*p++ != '_')
-		return false;
-	for (name = p; is_word_char(*p); p++)
-		;
-	if (p == name)
-		return false;
-	if (strcmp(p, ".sql") == 0)
-		k = 0;
-	else if (strcmp(p, ".up.sql") == 0)
-		k = 1;
-	else if (strcmp(p, ".down.sql") == 0)
-		k = 2;
+		return NAME_ODD;
+	n = strlen(file);
+	if (has_suffix(file, n, ".down.sql"))
+		k = 2, stem = n - 9;
+	else if (has_suffix(file, n, ".up.sql"))
+		k = 1, stem = n - 7;
+	else if (has_suffix(file, n, ".sql"))
+		k = 0, stem = n - 4;
 	else
+		return NAME_ODD;
+	if (stem <= (size_t)(p - file) ||
+	    !parse_name_text_ok(p, stem - (size_t)(p - file)))
+		return NAME_ODD;
+	if (big)
+		return NAME_TOO_BIG;
+	if (version)
+		*version = v;
+	if (name_off)
+		*name_off = (size_t)(p - file);
+	if (name_len)
+		*name_len = stem - (size_t)(p - file);
+	if (kind)
+		*kind = k;
+	return NAME_OK;
+}
+
+bool parse_file_name(const char *file, int64_t *version, char **name_out,
+		     int *kind)
+{
+	size_t off, len;
+
+	if (parse_name(file, version, &off, &len, kind) != NAME_OK)
 		return false;
 	if (name_out) {
-		*name_out = dup_span(name, (size_t)(p - name));
+		*name_out = dup_span(file + off, len);
 		if (!*name_out)
 			return false;
 	}
-	if (version)
-		*version = v;
-	if (kind)
-		*kind = k;
 	return true;
+}
+
+const char *mig_format_name(int format)
+{
+	static const char *const names[FMT_COUNT] = {
+		"strata",      "golang-migrate", "dbmate", "goose",
+		"sql-migrate", "flyway",         "diesel", "prisma",
+	};
+
+	return format >= 0 && format < FMT_COUNT ? names[format] : "strata";
 }
 
 int migration_line_at(const char *body, size_t len, int first_line, long off)

@@ -8,20 +8,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
+#include "ctx.h"
 #include "err.h"
 #include "sb.h"
 
+/*
+ * Kinds of migration files.  The pair form's files and strata's single
+ * file share a folder; the others each make a folder of their own.
+ */
+enum kind {
+	K_SINGLE,      /* <v>_<name>.sql: strata, dbmate, goose, sql-migrate */
+	K_PAIR_UP,     /* <v>_<name>.up.sql */
+	K_PAIR_DOWN,   /* <v>_<name>.down.sql */
+	K_FLYWAY,      /* V<v>__<desc>.sql */
+	K_FLYWAY_UNDO, /* U<v>__<desc>.sql */
+	K_DIESEL_UP,   /* <v>_<name>/up.sql */
+	K_DIESEL_DOWN, /* <v>_<name>/down.sql */
+	K_PRISMA,      /* <v>_<name>/migration.sql */
+};
+
 /* A migration file found in the folder, before it is read. */
 struct entry {
-	char *file; /* the name inside the folder */
+	char *file; /* the path inside the folder */
 	int64_t version;
-	int kind;        /* 0 .sql, 1 .up.sql, 2 .down.sql */
-	size_t stem_len; /* the name without its ".sql" suffix */
+	int kind;                  /* enum kind */
+	size_t stem_len;           /* what a down file and its up file share */
+	size_t name_off, name_len; /* the migration's name in 'file' */
 	bool regular;    /* readdir said a regular file: no fstat needed */
+	char digits[24]; /* diesel, Prisma: the version's digits as written */
+	bool no_txn; /* a diesel metadata.toml or Flyway .sql.conf says so */
 };
 
 /* A read buffer reused for every file of a folder. */
@@ -38,6 +58,8 @@ struct listing {
 	size_t n_odd, cap_odd;
 	char **dirs; /* folders that look like migrations */
 	size_t n_dirs, cap_dirs;
+	char **confs; /* Flyway's V...sql.conf files */
+	size_t n_confs, cap_confs;
 };
 
 /*
@@ -85,6 +107,9 @@ static void listing_release(struct listing *l)
 		free(l->odd[i]);
 	for (i = 0; i < l->n_dirs; i++)
 		free(l->dirs[i]);
+	for (i = 0; i < l->n_confs; i++)
+		free(l->confs[i]);
+	free(l->confs);
 	free(l->files);
 	free(l->odd);
 	free(l->dirs);
@@ -173,8 +198,276 @@ static bool is_folder(int dfd, const struct dirent *de)
 	return fstatat(dfd, de->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Lengths of ".sql", ".up.sql" and ".down.sql", by kind. */
-static const size_t suffix_len[] = { 4, 7, 9 };
+/* A new entry at the end of l->files, or NULL (OOM). */
+static struct entry *new_entry(struct listing *l)
+{
+	struct entry *e =
+		grow(l->files, &l->cap_files, l->n_files, sizeof(*l->files));
+
+	if (!e)
+		return NULL;
+	l->files = e;
+	e += l->n_files;
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+static int too_big(strata *ctx, const char *dir, const char *name)
+{
+	char *path = join(dir, name);
+	int rc = path ? err_set(ctx, STRATA_EINVAL,
+				"'%s': version past 64 bits", path)
+		      : err_oom(ctx);
+
+	free(path);
+	return rc;
+}
+
+/*
+ * A Flyway name: V<version>__<desc>.sql or U<version>__<desc>.sql, the
+ * version digits only.  Returns 1 and fills *e (kind, version, name) when
+ * it is one, 0 when the name is not Flyway's, or an error: a dotted
+ * version (1.1, 1_1), a version past 64 bits, a repeatable R__ file.
+ */
+static int flyway_name(strata *ctx, const char *dir, const char *name, size_t n,
+		       struct entry *e)
+{
+	const char *p = name + 1, *sep;
+	char *path;
+	int64_t v = 0;
+	int rc;
+
+	if (n > 3 && name[0] == 'R' && name[1] == '_' && name[2] == '_') {
+		path = join(dir, name);
+		rc = path ? err_set(ctx, STRATA_EINVAL,
+				    "'%s': Flyway repeatable migrations (R__) are not supported yet",
+				    path)
+			  : err_oom(ctx);
+		free(path);
+		return rc;
+	}
+	if ((name[0] != 'V' && name[0] != 'U') || p[0] < '0' || p[0] > '9')
+		return 0;
+	sep = strstr(p, "__");
+	if (!sep || (size_t)(sep + 2 - name) >= n - 4)
+		return 0;
+	for (; p < sep; p++) {
+		if (*p == '.' || *p == '_') {
+			path = join(dir, name);
+			rc = path ? err_set(ctx, STRATA_EINVAL,
+					    "'%s': dotted Flyway version '%.*s' (strata orders versions as one integer: rename it V<integer>__...)",
+					    path, (int)(sep - name - 1),
+					    name + 1)
+				  : err_oom(ctx);
+			free(path);
+			return rc;
+		}
+		if (*p < '0' || *p > '9')
+			return 0;
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return too_big(ctx, dir, name);
+		v = v * 10 + (*p - '0');
+	}
+	if (!parse_name_text_ok(sep + 2, n - 4 - (size_t)(sep + 2 - name)))
+		return 0;
+	e->kind = name[0] == 'V' ? K_FLYWAY : K_FLYWAY_UNDO;
+	e->version = v;
+	e->name_off = (size_t)(sep + 2 - name);
+	e->name_len = n - 4 - e->name_off;
+	e->stem_len = 0;
+	return 1;
+}
+
+/*
+ * A diesel or Prisma folder name: <digits and dashes>_<name>, starting
+ * with a digit.  The digits (dashes dropped) go to digits[]; false when
+ * the name does not fit or has more than 'room' - 1 digits.
+ */
+static bool folder_name(const char *name, char *digits, size_t room,
+			size_t *name_off)
+{
+	const char *p = name;
+	size_t k = 0;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; (*p >= '0' && *p <= '9') || *p == '-'; p++) {
+		if (*p == '-')
+			continue;
+		if (k + 1 >= room)
+			return false;
+		digits[k++] = *p;
+	}
+	digits[k] = '\0';
+	if (*p != '_' || !parse_name_text_ok(p + 1, strlen(p + 1)))
+		return false;
+	*name_off = (size_t)(p + 1 - name);
+	return true;
+}
+
+static bool has_file(int dfd, const char *folder, const char *file)
+{
+	char path[4096];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", folder, file) >=
+	    sizeof(path))
+		return false;
+	return fstatat(dfd, path, &st, 0) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * Does the small settings file 'rel' (diesel's metadata.toml, a Flyway
+ * script's .sql.conf) set 'key' to false?  Lines "key = false" (blanks,
+ * quotes and letter case of the value tolerated); a missing file is no.
+ */
+static bool setting_false(int dfd, const char *rel, const char *key)
+{
+	char buf[4096];
+	size_t kn = strlen(key), got = 0;
+	ssize_t r;
+	int fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	const char *p;
+
+	if (fd < 0)
+		return false;
+	while (got < sizeof(buf) - 1 &&
+	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	buf[got] = '\0';
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, key, kn) != 0)
+			continue;
+		p += kn;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p++ != '=')
+			continue;
+		while (*p == ' ' || *p == '\t' || *p == '"' || *p == '\'')
+			p++;
+		if (strncasecmp(p, "false", 5) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Add a diesel/Prisma file of folder 'folder' to the listing. */
+static int add_folder_file(strata *ctx, struct listing *l, const char *folder,
+			   const char *file, int kind, const char *digits,
+			   size_t name_off)
+{
+	struct entry *e = new_entry(l);
+	size_t fn = strlen(folder);
+
+	if (!e)
+		return err_oom(ctx);
+	e->file = join(folder, file);
+	if (!e->file)
+		return err_oom(ctx);
+	e->kind = kind;
+	e->stem_len = fn;
+	e->name_off = name_off;
+	e->name_len = fn - name_off;
+	memcpy(e->digits, digits, strlen(digits) + 1);
+	l->n_files++;
+	return STRATA_OK;
+}
+
+/*
+ * A folder in the migrations folder: a diesel migration (up.sql, and
+ * down.sql), a Prisma one (migration.sql), or a folder to warn about.
+ */
+static int list_subfolder(strata *ctx, const char *dir, int dfd,
+			  const char *name, struct listing *l)
+{
+	char digits[24], *path;
+	size_t name_off;
+	bool up, down, prisma;
+	int rc;
+
+	if (!folder_name(name, digits, sizeof(digits), &name_off)) {
+		if (!looks_like_migration(name))
+			return STRATA_OK;
+		if (strspn(name, "0123456789") >= sizeof(digits) - 1)
+			return too_big(ctx, dir, name);
+		return push_name(ctx, &l->dirs, &l->n_dirs, &l->cap_dirs, name);
+	}
+	up = has_file(dfd, name, "up.sql");
+	down = has_file(dfd, name, "down.sql");
+	prisma = has_file(dfd, name, "migration.sql");
+	if (!up && !down && !prisma)
+		return push_name(ctx, &l->dirs, &l->n_dirs, &l->cap_dirs, name);
+	if ((up || down) && prisma) {
+		path = join(dir, name);
+		rc = path ? err_set(ctx, STRATA_EINVAL,
+				    "'%s' holds both migration.sql (Prisma) and up.sql/down.sql (diesel)",
+				    path)
+			  : err_oom(ctx);
+		free(path);
+		return rc;
+	}
+	if (down && !up) {
+		path = join(dir, name);
+		rc = path ? err_set(ctx, STRATA_EINVAL,
+				    "'%s/down.sql' has no matching 'up.sql'",
+				    path)
+			  : err_oom(ctx);
+		free(path);
+		return rc;
+	}
+	if (prisma)
+		return add_folder_file(ctx, l, name, "migration.sql", K_PRISMA,
+				       digits, name_off);
+	rc = add_folder_file(ctx, l, name, "up.sql", K_DIESEL_UP, digits,
+			     name_off);
+	if (!rc && has_file(dfd, name, "metadata.toml")) {
+		char meta[4096];
+
+		snprintf(meta, sizeof(meta), "%s/metadata.toml", name);
+		l->files[l->n_files - 1].no_txn =
+			setting_false(dfd, meta, "run_in_transaction");
+	}
+	if (!rc && down)
+		rc = add_folder_file(ctx, l, name, "down.sql", K_DIESEL_DOWN,
+				     digits, name_off);
+	return rc;
+}
+
+/*
+ * Folder-form versions: diesel orders its versions as strings of digits
+ * (dashes dropped), so every version is right-padded with zeros to the
+ * longest one (at least 14 digits, the width of diesel's timestamps):
+ * that keeps diesel's order in a 64-bit integer.
+ */
+static int folder_versions(strata *ctx, const char *dir, struct listing *l)
+{
+	size_t i, width = 14;
+
+	for (i = 0; i < l->n_files; i++)
+		if (l->files[i].kind >= K_DIESEL_UP &&
+		    strlen(l->files[i].digits) > width)
+			width = strlen(l->files[i].digits);
+	for (i = 0; i < l->n_files; i++) {
+		struct entry *e = &l->files[i];
+		size_t k, nd = strlen(e->digits);
+		int64_t v = 0;
+
+		if (e->kind < K_DIESEL_UP)
+			continue;
+		for (k = 0; k < width; k++) {
+			int d = k < nd ? e->digits[k] - '0' : 0;
+
+			if (v > (INT64_MAX - d) / 10)
+				return too_big(ctx, dir, e->file);
+			v = v * 10 + d;
+		}
+		e->version = v;
+	}
+	return STRATA_OK;
+}
 
 /* Sort names into migration files, odd .sql names and folders. */
 static int list_folder(strata *ctx, const char *dir, DIR *d, struct listing *l)
@@ -184,8 +477,11 @@ static int list_folder(strata *ctx, const char *dir, DIR *d, struct listing *l)
 
 	for (;;) {
 		const char *name;
-		size_t n;
+		size_t n, off = 0, len = 0;
 		struct entry *e;
+		enum name_fit fit;
+		int64_t v = 0;
+		int kind = 0;
 
 		errno = 0;
 		de = readdir(d);
@@ -194,44 +490,73 @@ static int list_folder(strata *ctx, const char *dir, DIR *d, struct listing *l)
 				       "cannot read migrations folder '%s': %s",
 				       dir, strerror(errno));
 		if (!de)
-			return STRATA_OK;
+			break;
 		name = de->d_name;
 		if (name[0] == '.')
 			continue;
 		n = strlen(name);
-		if (!ends_with(name, n, ".sql") && !looks_like_migration(name))
+		if (ends_with(name, n, ".sql.conf") && name[0] == 'V') {
+			rc = push_name(ctx, &l->confs, &l->n_confs,
+				       &l->cap_confs, name);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (!ends_with(name, n, ".sql") &&
+		    !(name[0] >= '0' && name[0] <= '9'))
 			continue;
 		if (is_folder(dirfd(d), de)) {
-			if (!looks_like_migration(name))
-				continue;
-			rc = push_name(ctx, &l->dirs, &l->n_dirs, &l->cap_dirs,
-				       name);
+			rc = list_subfolder(ctx, dir, dirfd(d), name, l);
 			if (rc)
 				return rc;
 			continue;
 		}
 		if (!ends_with(name, n, ".sql"))
 			continue;
-		e = grow(l->files, &l->cap_files, l->n_files,
-			 sizeof(*l->files));
-		if (!e)
+		if (!(e = new_entry(l)))
 			return err_oom(ctx);
-		l->files = e;
-		e += l->n_files;
-		if (!parse_file_name(name, &e->version, NULL, &e->kind)) {
-			rc = push_name(ctx, &l->odd, &l->n_odd, &l->cap_odd,
-				       name);
-			if (rc)
+		fit = parse_name(name, &v, &off, &len, &kind);
+		if (fit == NAME_TOO_BIG)
+			return too_big(ctx, dir, name);
+		if (fit == NAME_OK) {
+			e->version = v;
+			e->kind = kind;
+			e->name_off = off;
+			e->name_len = len;
+			e->stem_len = off + len;
+		} else {
+			rc = flyway_name(ctx, dir, name, n, e);
+			if (rc < 0)
 				return rc;
-			continue;
+			if (rc == 0) {
+				rc = push_name(ctx, &l->odd, &l->n_odd,
+					       &l->cap_odd, name);
+				if (rc)
+					return rc;
+				continue;
+			}
 		}
-		e->stem_len = n - suffix_len[e->kind];
 		e->regular = de->d_type == DT_REG;
 		e->file = strdup(name);
 		if (!e->file)
 			return err_oom(ctx);
 		l->n_files++;
 	}
+	/* Flyway's V<v>__<desc>.sql.conf: executeInTransaction=false. */
+	for (size_t c = 0; c < l->n_confs; c++) {
+		size_t cn = strlen(l->confs[c]) - 5; /* without ".conf" */
+
+		for (size_t k = 0; k < l->n_files; k++) {
+			struct entry *e = &l->files[k];
+
+			if (e->kind == K_FLYWAY && strlen(e->file) == cn &&
+			    memcmp(e->file, l->confs[c], cn) == 0)
+				e->no_txn =
+					setting_false(dirfd(d), l->confs[c],
+						      "executeInTransaction");
+		}
+	}
+	return folder_versions(ctx, dir, l);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -450,22 +775,30 @@ static int append(strata *ctx, struct source *src, struct source *add)
 	return STRATA_OK;
 }
 
-/* The .up.sql of a .down.sql among files[lo..hi), or NULL. */
+/* A down file: the .down.sql, Flyway's U file, diesel's down.sql. */
+static bool is_down(int kind)
+{
+	return kind == K_PAIR_DOWN || kind == K_FLYWAY_UNDO ||
+	       kind == K_DIESEL_DOWN;
+}
+
+/* The up file of a down file among files[lo..hi) (one version), or NULL. */
 static const struct entry *up_of(const struct entry *files, size_t lo,
 				 size_t hi, const struct entry *down)
 {
 	size_t i;
 
 	for (i = lo; i < hi; i++)
-		if (files[i].kind == 1 && files[i].stem_len == down->stem_len &&
+		if (files[i].kind == down->kind - 1 &&
+		    files[i].stem_len == down->stem_len &&
 		    memcmp(files[i].file, down->file, down->stem_len) == 0)
 			return &files[i];
 	return NULL;
 }
 
 /*
- * Check the files of one version, files[lo..hi): every .down.sql has its
- * .up.sql, and there is one migration only.
+ * Check the files of one version, files[lo..hi): every down file has its
+ * up file, and there is one migration only.
  */
 static int check_version(strata *ctx, const char *dir,
 			 const struct entry *files, size_t lo, size_t hi)
@@ -478,18 +811,26 @@ static int check_version(strata *ctx, const char *dir,
 	for (i = lo; i < hi; i++) {
 		const struct entry *e = &files[i];
 
-		if (e->kind == 2 && !up_of(files, lo, hi, e)) {
+		if (is_down(e->kind) && !up_of(files, lo, hi, e)) {
 			a = join(dir, e->file);
-			rc = a ? err_set(ctx, STRATA_EINVAL,
-					 "'%s' has no matching '%.*s.up.sql'",
-					 a, (int)e->stem_len, e->file)
-			       : err_oom(ctx);
+			if (!a)
+				rc = err_oom(ctx);
+			else if (e->kind == K_FLYWAY_UNDO)
+				rc = err_set(ctx, STRATA_EINVAL,
+					     "'%s' has no matching 'V%" PRId64
+					     "__<desc>.sql'",
+					     a, e->version);
+			else
+				rc = err_set(
+					ctx, STRATA_EINVAL,
+					"'%s' has no matching '%.*s.up.sql'", a,
+					(int)e->stem_len, e->file);
 			free(a);
 			return rc;
 		}
 	}
 	for (i = lo; i < hi; i++) {
-		if (files[i].kind == 2)
+		if (is_down(files[i].kind))
 			continue;
 		if (!first) {
 			first = &files[i];
@@ -506,7 +847,38 @@ static int check_version(strata *ctx, const char *dir,
 		free(b);
 		return rc;
 	}
+	for (i = lo; i < hi; i++) {
+		if (!is_down(files[i].kind))
+			continue;
+		for (size_t k = i + 1; k < hi; k++) {
+			if (files[k].kind != files[i].kind)
+				continue;
+			a = join(dir, files[i].file);
+			b = join(dir, files[k].file);
+			rc = a && b ? err_set(ctx, STRATA_EINVAL,
+					      "two down files for version %" PRId64
+					      ": '%s' and '%s'",
+					      files[i].version, a, b)
+				    : err_oom(ctx);
+			free(a);
+			free(b);
+			return rc;
+		}
+	}
 	return STRATA_OK;
+}
+
+/* The format files of a kind are written in (singles: read them). */
+static int kind_format(int kind)
+{
+	switch (kind) {
+	case K_FLYWAY:
+	case K_FLYWAY_UNDO: return FMT_FLYWAY;
+	case K_DIESEL_UP:
+	case K_DIESEL_DOWN: return FMT_DIESEL;
+	case K_PRISMA: return FMT_PRISMA;
+	default: return FMT_GOLANG_MIGRATE;
+	}
 }
 
 /* Read and parse the migration of files[lo..hi) (checked) into *m. */
@@ -517,11 +889,10 @@ static int load_version(strata *ctx, const char *dir, int dfd,
 	const struct entry *main_file = NULL, *down = NULL;
 	char *path = NULL, *down_path = NULL;
 	size_t len = 0, down_len = 0, i;
-	const char *name, *name_end;
 	int rc;
 
 	for (i = lo; i < hi; i++) {
-		if (files[i].kind == 2)
+		if (is_down(files[i].kind))
 			down = &files[i];
 		else
 			main_file = &files[i];
@@ -533,7 +904,7 @@ static int load_version(strata *ctx, const char *dir, int dfd,
 	rc = read_file(ctx, dfd, main_file, path, &bufs[0], &len);
 	if (rc)
 		goto out;
-	if (main_file->kind == 0) {
+	if (main_file->kind == K_SINGLE) {
 		rc = parse_single(ctx, path, bufs[0].buf, len, m);
 	} else {
 		if (down) {
@@ -545,24 +916,68 @@ static int load_version(strata *ctx, const char *dir, int dfd,
 		if (!rc)
 			rc = parse_pair(ctx, path, bufs[0].buf, len, down_path,
 					down ? bufs[1].buf : NULL, down_len, m);
+		if (!rc)
+			m->format = kind_format(main_file->kind);
+		if (!rc && main_file->no_txn)
+			m->flags |= STRATA_NO_TRANSACTION;
 	}
 	if (rc)
 		goto out;
-	name = strchr(main_file->file, '_') + 1;
-	name_end = main_file->file + main_file->stem_len;
 	m->version = main_file->version;
-	m->name = malloc((size_t)(name_end - name) + 1);
+	m->name = malloc(main_file->name_len + 1);
 	if (!m->name) {
 		migration_release(m);
 		rc = err_oom(ctx);
 		goto out;
 	}
-	memcpy(m->name, name, (size_t)(name_end - name));
-	m->name[name_end - name] = '\0';
+	memcpy(m->name, main_file->file + main_file->name_off,
+	       main_file->name_len);
+	m->name[main_file->name_len] = '\0';
 out:
 	free(path);
 	free(down_path);
 	return rc;
+}
+
+/*
+ * One folder, one format: strata's single files and the pair form go
+ * together (strata reads both; such a folder is "strata", one of pairs
+ * only "golang-migrate"); any other two formats are STRATA_EINVAL naming
+ * a file of each.
+ */
+static int folder_format(strata *ctx, const struct source *add, int *out)
+{
+	const struct migration *first[FMT_COUNT] = { 0 };
+	const struct migration *a = NULL, *b = NULL;
+	size_t i;
+	int f, k, fmt = FMT_STRATA;
+
+	for (i = 0; i < add->n; i++)
+		if (!first[add->items[i].format])
+			first[add->items[i].format] = &add->items[i];
+	for (f = 0; f < FMT_COUNT; f++) {
+		if (!first[f] || (f == FMT_GOLANG_MIGRATE && first[FMT_STRATA]))
+			continue;
+		for (k = f + 1; k < FMT_COUNT; k++)
+			if (first[k] &&
+			    !(f == FMT_STRATA && k == FMT_GOLANG_MIGRATE))
+				break;
+		if (k < FMT_COUNT) {
+			a = first[f];
+			b = first[k];
+			break;
+		}
+		fmt = f;
+		break;
+	}
+	if (a)
+		return err_set(
+			ctx, STRATA_EINVAL,
+			"migrations folder mixes formats: '%s' is %s, '%s' is %s (one folder holds one format)",
+			a->path, mig_format_name(a->format), b->path,
+			mig_format_name(b->format));
+	*out = fmt;
+	return STRATA_OK;
 }
 
 static int open_folder(strata *ctx, const char *dir, DIR **out)
@@ -591,7 +1006,7 @@ int source_add_dir(strata *ctx, struct source *src, const char *dir)
 	struct migration m;
 	DIR *d;
 	size_t i, j;
-	int rc;
+	int rc, format = FMT_STRATA;
 
 	if (!dir || !*dir)
 		return err_set(ctx, STRATA_EINVAL,
@@ -633,7 +1048,21 @@ int source_add_dir(strata *ctx, struct source *src, const char *dir)
 		if (rc)
 			goto out;
 	}
-	rc = append(ctx, src, &add);
+	if (!add.n && l.n_odd) {
+		char *path = join(dir, l.odd[0]);
+
+		rc = path ? err_set(ctx, STRATA_EINVAL,
+				    "no file in migrations folder '%s' is a migration strata can read (such as '%s'): name them <version>_<name>.sql",
+				    dir, path)
+			  : err_oom(ctx);
+		free(path);
+		goto out;
+	}
+	rc = folder_format(ctx, &add, &format);
+	if (!rc)
+		rc = append(ctx, src, &add);
+	if (!rc)
+		src->format = format;
 out:
 	free(bufs[0].buf);
 	free(bufs[1].buf);
@@ -641,6 +1070,21 @@ out:
 	listing_release(&l);
 	closedir(d);
 	return rc;
+}
+
+int source_dir_format(strata *ctx, const char *dir)
+{
+	struct source src = { 0 };
+	int format = FMT_STRATA;
+	strata_log_fn fn = ctx->log_fn;
+
+	ctx->log_fn = NULL; /* the warnings are for the runs that read it */
+	if (source_add_dir(ctx, &src, dir) == STRATA_OK)
+		format = src.format;
+	ctx->log_fn = fn;
+	err_clear(ctx);
+	source_release(&src);
+	return format;
 }
 
 int source_add_array(strata *ctx, struct source *src,

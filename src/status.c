@@ -128,6 +128,7 @@ static int fill(struct session *s, struct status_box *b)
 	st->database = keep(b, ctx->url.masked);
 	st->engine = keep(b, s->e->name);
 	st->exists = s->existed;
+	st->format = mig_format_name(ctx->src.format);
 	rc = plan_diff_build(&ctx->src, &s->al, &d);
 	if (rc)
 		return err_oom(ctx);

@@ -194,11 +194,12 @@ def test_other_files_ignored_and_nonfitting_names_warned(strata, mig, engine):
     mig.write("README.md", raw="# notes\nCREATE TABLE readme_ran (a INTEGER);\n")
     mig.write("001_notes.txt", raw="CREATE TABLE txt_ran (a INTEGER);\n")
     mig.write("create_users.sql", raw="CREATE TABLE nonfit1 (a INTEGER);\n")
-    mig.write("002_has space.sql", raw="CREATE TABLE nonfit2 (a INTEGER);\n")
-    mig.write("V3__flyway.sql", raw="CREATE TABLE nonfit3 (a INTEGER);\n")
+    # SPEC 2/10: "002_has space.sql" now fits and "V3__x.sql" is Flyway (test_formats.py)
+    mig.write("002-dash.sql", raw="CREATE TABLE nonfit2 (a INTEGER);\n")
+    mig.write("V3_not_flyway.sql", raw="CREATE TABLE nonfit3 (a INTEGER);\n")
     code, out, err = strata("up")
     assert code == 0, err
-    for name in ("create_users.sql", "002_has space.sql", "V3__flyway.sql"):
+    for name in ("create_users.sql", "002-dash.sql", "V3_not_flyway.sql"):
         assert name in err, err
     assert "README.md" not in err
     assert engine.applied() == [1]
@@ -264,9 +265,10 @@ def test_duplicate_versions_exit_2_naming_both(strata, mig, engine, files, cmd):
     assert_nothing_applied(engine)
 
 
-@pytest.mark.parametrize("content", [b"", b"CREATE TABLE x (a INTEGER);\x00\n", b"-- caf\xe9\nCREATE TABLE x (a INTEGER);\n",
+# A 0-byte file is a valid empty body (SPEC 8): test_formats.py::test_zero_byte_files.
+@pytest.mark.parametrize("content", [b"CREATE TABLE x (a INTEGER);\x00\n", b"-- caf\xe9\nCREATE TABLE x (a INTEGER);\n",
                                      b"\xff\xfe-\x00-\x00", b"CREATE TABLE x (a INTEGER); -- \xc3\x28\n"],
-                         ids=["empty", "nul", "latin1", "utf16", "bad-sequence"])
+                         ids=["nul", "latin1", "utf16", "bad-sequence"])
 @pytest.mark.parametrize("cmd", ["up", "validate"])
 def test_empty_nul_or_invalid_utf8_file_is_exit_2(strata, mig, engine, content, cmd):
     mig.simple(1, "good")

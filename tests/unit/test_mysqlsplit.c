@@ -63,6 +63,31 @@ static void test_mysqlsplit_basic(void **state)
 	SPLIT_NONE("  ;\n ; ");
 }
 
+/* goose/sql-migrate StatementBegin ... StatementEnd: one statement. */
+static void test_mysqlsplit_statement_blocks(void **state)
+{
+	(void)state;
+	SPLIT("CREATE TABLE a (x INT);\n"
+	      "-- +goose StatementBegin\n"
+	      "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END;\n"
+	      "-- +goose StatementEnd\n"
+	      "SELECT 3;",
+	      "CREATE TABLE a (x INT)",
+	      "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END", "SELECT 3");
+	SPLIT("--  +MIGRATE   statementbegin\n"
+	      "CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN\n"
+	      "  SET NEW.x = 1; -- c;\n  SET NEW.x = 2;\nEND;;\n"
+	      "-- +migrate StatementEnd\n",
+	      "CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN\n"
+	      "  SET NEW.x = 1; -- c;\n  SET NEW.x = 2;\nEND");
+	/* An empty block is nothing; an unclosed one runs to the end. */
+	SPLIT_NONE("-- +goose StatementBegin\n-- +goose StatementEnd\n");
+	SPLIT("-- +goose StatementBegin\nA; B;", "A; B");
+	/* Other comments are comments. */
+	SPLIT("-- +goose Up\nA; B;", "A", "B");
+	SPLIT("-- +goosey StatementBegin\nA; B;", "A", "B");
+}
+
 static void test_mysqlsplit_strings(void **state)
 {
 	(void)state;
@@ -520,6 +545,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mysqlsplit_basic),
+		cmocka_unit_test(test_mysqlsplit_statement_blocks),
 		cmocka_unit_test(test_mysqlsplit_strings),
 		cmocka_unit_test(test_mysqlsplit_backticks),
 		cmocka_unit_test(test_mysqlsplit_comments),

@@ -365,8 +365,17 @@ static void test_parse_bad_text(void **state)
 {
 	struct fx *f = *state;
 
-	assert_string_equal(bad_len(f, "", 0), "m.sql: empty file");
-	assert_string_equal(bad_len(f, "\xef\xbb\xbf", 3), "m.sql: empty file");
+	/* SPEC 8: a 0-byte file is a valid empty body (a no-op migration). */
+	assert_int_equal(parse_single(f->ctx, "m.sql", "", 0, &f->m2),
+			 STRATA_OK);
+	assert_string_equal(f->m2.up, "");
+	assert_null(f->m2.down);
+	migration_release(&f->m2);
+	assert_int_equal(
+		parse_single(f->ctx, "m.sql", "\xef\xbb\xbf", 3, &f->m2),
+		STRATA_OK);
+	assert_string_equal(f->m2.up, "");
+	migration_release(&f->m2);
 	assert_string_equal(bad_len(f, "A;\n\0B;", 6),
 			    "m.sql: contains a NUL byte");
 	assert_string_equal(bad(f, "A;\nB;\n\xff;"),
@@ -522,12 +531,14 @@ static void test_parse_pair_bad_text(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(pair(f, "", "B;"), STRATA_EINVAL);
-	assert_string_equal(strata_errmsg(f->ctx),
-			    "d/001_x.up.sql: empty file");
-	assert_int_equal(pair(f, "A;", ""), STRATA_EINVAL);
-	assert_string_equal(strata_errmsg(f->ctx),
-			    "d/001_x.down.sql: empty file");
+	/* SPEC 8: 0-byte pair files are empty bodies. */
+	assert_int_equal(pair(f, "", "B;"), STRATA_OK);
+	assert_string_equal(f->m.up, "");
+	assert_string_equal(f->m.down, "B;");
+	assert_int_equal(pair(f, "A;", ""), STRATA_OK);
+	assert_string_equal(f->m.up, "A;");
+	assert_non_null(f->m.down);
+	assert_string_equal(f->m.down, "");
 	assert_int_equal(pair(f, "A;", "B;\n\xfe"), STRATA_EINVAL);
 	assert_string_equal(strata_errmsg(f->ctx),
 			    "d/001_x.down.sql:2: not valid UTF-8 text");
@@ -556,15 +567,12 @@ static void test_parse_file_name(void **state)
 		"001_.sql",
 		"_x.sql",
 		"001-x.sql",
-		"001_a b.sql",
-		"001_a.b.sql",
 		"001_a.txt",
 		"001_a.SQL",
 		"001_a.sql.bak",
-		"001_a.up.down.sql",
-		"001_a.down.up.sql",
-		"001_caf\xc3\xa9.sql",
 		"001_\xff.sql",
+		"001_tab\t.sql",
+		"001_.up.sql",
 		"9223372036854775808_x.sql",
 		"99999999999999999999999_x.sql",
 		"",
@@ -582,6 +590,13 @@ static void test_parse_file_name(void **state)
 	assert_name("0_zero.sql", 0, "zero", 0);
 	assert_name("002__under.sql", 2, "_under", 0);
 	assert_name("003_up.sql", 3, "up", 0);
+	/* SPEC 2: a name is any text without '/' (dots included). */
+	assert_name("0002_1.7.0_schema.up.sql", 2, "1.7.0_schema", 1);
+	assert_name("001_a.b.sql", 1, "a.b", 0);
+	assert_name("001_a.up.down.sql", 1, "a.up", 2);
+	assert_name("001_a.down.up.sql", 1, "a.down", 1);
+	assert_name("001_caf\xc3\xa9.sql", 1, "caf\xc3\xa9", 0);
+	assert_name("001_a b.sql", 1, "a b", 0);
 	for (i = 0; i < sizeof(misfits) / sizeof(misfits[0]); i++)
 		if (parse_file_name(misfits[i], NULL, NULL, NULL))
 			fail_msg("'%s' should not fit", misfits[i]);
@@ -748,6 +763,188 @@ static void test_parse_embedded_errors(void **state)
 	assert_null(f->m.name);
 }
 
+/* dbmate: -- migrate:up / -- migrate:down, transaction:false. */
+static void test_parse_dbmate(void **state)
+{
+	struct fx *f = *state;
+	struct migration *m = ok(f, "-- Users\n"
+				    "-- migrate:up transaction:false\n"
+				    "CREATE TABLE u (x);\n"
+				    "\n"
+				    "-- migrate:down\n"
+				    "DROP TABLE u;\n");
+
+	assert_int_equal(m->format, FMT_DBMATE);
+	assert_string_equal(m->up, "CREATE TABLE u (x);");
+	assert_int_equal(m->up_line, 3);
+	assert_string_equal(m->down, "DROP TABLE u;");
+	assert_int_equal(m->down_line, 6);
+	assert_string_equal(m->description, "Users");
+	assert_int_equal(m->flags, STRATA_NO_TRANSACTION);
+	assert_checksum_of(m, "CREATE TABLE u (x);");
+
+	m = ok(f, "--migrate:up\nA;\n");
+	assert_int_equal(m->format, FMT_DBMATE);
+	assert_string_equal(m->up, "A;");
+	assert_null(m->down); /* no down section: irreversible */
+	assert_int_equal(m->flags, 0);
+
+	m = ok(f, "-- migrate:up\nA;\n-- migrate:down transaction:false\n");
+	assert_non_null(m->down);
+	assert_string_equal(m->down, "");
+	assert_int_equal(m->flags, STRATA_NO_TRANSACTION);
+
+	assert_string_equal(bad(f, "A;\n-- migrate:up\nB;\n"),
+			    "m.sql:1: statement before the dbmate up marker");
+	assert_string_equal(bad(f, "-- migrate:down\nB;\n"),
+			    "m.sql:1: dbmate down marker without an up marker");
+	assert_string_equal(
+		bad(f, "-- migrate:up\nA;\n-- migrate:up\n"),
+		"m.sql:3: second dbmate up marker (the first is on line 1)");
+	assert_string_equal(
+		bad(f, "-- migrate:upgrade\nA;\n"),
+		"m.sql:1: unknown dbmate marker '-- migrate:upgrade'");
+	assert_string_equal(
+		bad(f, "-- migrate:up\nA;\n-- strata:down\nB;\n"),
+		"m.sql:3: strata marker in a file with dbmate markers (line 1): one file, one format");
+	assert_string_equal(
+		bad(f, "-- strata:no-transaction\n-- migrate:up\nA;\n"),
+		"m.sql:2: dbmate marker in a file with strata markers (line 1): one file, one format");
+}
+
+/* goose: Up/Down, StatementBegin/End, NO TRANSACTION, any letter case. */
+static void test_parse_goose(void **state)
+{
+	struct fx *f = *state;
+	struct migration *m = ok(
+		f,
+		"-- +goose NO TRANSACTION\n"
+		"-- +goose Up\n"
+		"-- +goose StatementBegin\n"
+		"CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;\n"
+		"-- +goose StatementEnd\n"
+		"-- +goose down\n"
+		"-- +GOOSE STATEMENTBEGIN\n"
+		"DROP FUNCTION f();\n"
+		"-- +goose StatementEnd\n");
+
+	assert_int_equal(m->format, FMT_GOOSE);
+	assert_int_equal(m->flags, STRATA_NO_TRANSACTION);
+	assert_string_equal(
+		m->up,
+		"-- +goose StatementBegin\n"
+		"CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;\n"
+		"-- +goose StatementEnd");
+	assert_string_equal(m->down, "-- +GOOSE STATEMENTBEGIN\n"
+				     "DROP FUNCTION f();\n"
+				     "-- +goose StatementEnd");
+	m = ok(f, "-- +goose Up\n-- +goose ENVSUB OFF\nA;\n");
+	assert_string_equal(m->up, "-- +goose ENVSUB OFF\nA;");
+	assert_int_equal(m->flags, 0);
+
+	assert_string_equal(
+		bad(f, "-- +goose Up\n-- +goose ENVSUB ON\nA;\n"),
+		"m.sql:2: unknown goose marker '-- +goose ENVSUB ON'");
+	assert_string_equal(
+		bad(f,
+		    "-- +goose Up\n-- +goose StatementBegin\nA;\n-- +goose Down\n"),
+		"m.sql:4: goose section marker inside the StatementBegin block of line 2");
+	assert_string_equal(
+		bad(f, "-- +goose Up\nA;\n-- +goose StatementEnd\n"),
+		"m.sql:3: StatementEnd without a StatementBegin");
+	assert_string_equal(
+		bad(f, "-- +goose Up\n-- +goose StatementBegin\n"
+		       "-- +goose StatementBegin\n"),
+		"m.sql:3: StatementBegin inside the StatementBegin block of line 2");
+	assert_string_equal(
+		bad(f, "-- +goose StatementBegin\nA;\n"),
+		"m.sql:1: StatementBegin before the goose up marker");
+	assert_string_equal(
+		bad(f, "-- +goose Down\nB;\n-- +goose Up\nA;\n"),
+		"m.sql:3: goose up marker after the down marker (line 1): put the up section first");
+	assert_string_equal(
+		bad(f, "-- +goose Up\nA;\n-- migrate:down\n"),
+		"m.sql:3: dbmate marker in a file with goose markers (line 1): one file, one format");
+}
+
+/* sql-migrate: Up/Down with notransaction, StatementBegin/End. */
+static void test_parse_sql_migrate(void **state)
+{
+	struct fx *f = *state;
+	struct migration *m = ok(f, "-- +migrate Up notransaction\n"
+				    "CREATE INDEX CONCURRENTLY i ON t (x);\n"
+				    "-- +migrate Down\n"
+				    "DROP INDEX i;\n");
+
+	assert_int_equal(m->format, FMT_SQL_MIGRATE);
+	assert_int_equal(m->flags, STRATA_NO_TRANSACTION);
+	assert_string_equal(m->up, "CREATE INDEX CONCURRENTLY i ON t (x);");
+	assert_string_equal(m->down, "DROP INDEX i;");
+	m = ok(f, "-- +migrate Up\nA;\n");
+	assert_null(m->down);
+	assert_int_equal(m->flags, 0);
+	assert_string_equal(
+		bad(f, "-- +migrate Up notransactions\nA;\n"),
+		"m.sql:1: unknown sql-migrate marker '-- +migrate Up notransactions'");
+	assert_string_equal(
+		bad(f, "-- +migrate Sideways\nA;\n"),
+		"m.sql:1: unknown sql-migrate marker '-- +migrate Sideways'");
+	/* Lookalikes: "+migrated" is a comment; "migrate: up" a typo. */
+	m = ok(f, "-- +migrated Up\n-- +goosey Up\nA;\n");
+	assert_int_equal(m->format, FMT_STRATA);
+	assert_string_equal(m->up, "-- +migrated Up\n-- +goosey Up\nA;");
+	assert_string_equal(bad(f, "-- migrate: up\nA;\n"),
+			    "m.sql:1: unknown dbmate marker '-- migrate: up'");
+}
+
+/* Pair files hold bodies: another tool's markers in one are refused. */
+static void test_parse_pair_foreign_markers(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(pair(f, "-- +goose Up\nA;", NULL), STRATA_EINVAL);
+	assert_string_equal(
+		strata_errmsg(f->ctx),
+		"d/001_x.up.sql:1: goose marker in a file that holds a body only");
+	assert_int_equal(pair(f, "A;", "B;\n-- migrate:down\n"), STRATA_EINVAL);
+	assert_string_equal(
+		strata_errmsg(f->ctx),
+		"d/001_x.down.sql:2: dbmate marker in a file that holds a body only");
+	assert_int_equal(pair(f, "A;", NULL), STRATA_OK);
+	assert_int_equal(f->m.format, FMT_GOLANG_MIGRATE);
+}
+
+static void test_parse_name_fit(void **state)
+{
+	size_t off = 0, len = 0;
+	int64_t v = 0;
+	int kind = -1;
+
+	(void)state;
+	assert_int_equal(
+		parse_name("0002_1.7.0_schema.up.sql", &v, &off, &len, &kind),
+		NAME_OK);
+	assert_int_equal(v, 2);
+	assert_int_equal(off, 5);
+	assert_int_equal(len, 12);
+	assert_int_equal(kind, 1);
+	assert_int_equal(
+		parse_name("9223372036854775808_x.sql", &v, NULL, NULL, NULL),
+		NAME_TOO_BIG);
+	assert_int_equal(parse_name("99999999999999999999999_x.down.sql", &v,
+				    NULL, NULL, NULL),
+			 NAME_TOO_BIG);
+	/* A name that does not fit wins over a big version: a warning. */
+	assert_int_equal(parse_name("99999999999999999999999_x.txt", &v, NULL,
+				    NULL, NULL),
+			 NAME_ODD);
+	assert_int_equal(parse_name("V1__x.sql", &v, NULL, NULL, NULL),
+			 NAME_ODD);
+	assert_string_equal(mig_format_name(FMT_DIESEL), "diesel");
+	assert_string_equal(mig_format_name(FMT_SQL_MIGRATE), "sql-migrate");
+	assert_string_equal(mig_format_name(-1), "strata");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -780,6 +977,11 @@ int main(void)
 		T(test_parse_embedded),
 		T(test_parse_embedded_bodies),
 		T(test_parse_embedded_errors),
+		T(test_parse_dbmate),
+		T(test_parse_goose),
+		T(test_parse_sql_migrate),
+		T(test_parse_pair_foreign_markers),
+		T(test_parse_name_fit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -253,15 +253,16 @@ static void test_source_warnings(void **state)
 	make_dir(f, "plain.sql");
 	make_dir(f, "archive");
 	load_ok(f);
-	assert_int_equal(f->src.n, 1);
+	/* SPEC 2: a name is any text without '/': 003 and 005 fit. */
+	assert_int_equal(f->src.n, 3);
+	assert_string_equal(f->src.items[1].name, "a b");
+	assert_string_equal(f->src.items[2].name, "caf\xc3\xa9");
 	assert_msg(
 		f, f->log.buf,
 		"1:ignoring folder 'DIR/009_folder': migrations are files\n"
 		"1:ignoring folder 'DIR/010_folder.sql': migrations are files\n"
 		"1:ignoring 'DIR/002-dash.sql': name does not fit <version>_<name>.sql\n"
-		"1:ignoring 'DIR/003_a b.sql': name does not fit <version>_<name>.sql\n"
 		"1:ignoring 'DIR/004_\\xff\\xfe.sql': name does not fit <version>_<name>.sql\n"
-		"1:ignoring 'DIR/005_caf\xc3\xa9.sql': name does not fit <version>_<name>.sql\n"
 		"1:ignoring 'DIR/008_tab\\x09.sql': name does not fit <version>_<name>.sql\n"
 		"1:ignoring 'DIR/abc.sql': name does not fit <version>_<name>.sql\n");
 }
@@ -376,9 +377,6 @@ static void test_source_parse_errors(void **state)
 	write_file(f, "002_b.sql", "-- x\r\n\r\nB \xc3;\r\n");
 	assert_msg(f, load_bad(f), "DIR/002_b.sql:3: not valid UTF-8 text");
 
-	write_file(f, "002_b.sql", "");
-	assert_msg(f, load_bad(f), "DIR/002_b.sql: empty file");
-
 	unlink(at(f, "002_b.sql"));
 	write_file(f, "003_c.up.sql", "-- strata:up\nA;");
 	write_file(f, "003_c.down.sql", "B;");
@@ -390,8 +388,10 @@ static void test_source_parse_errors(void **state)
 	assert_msg(
 		f, load_bad(f),
 		"DIR/003_c.down.sql:2: marker line in a pair-form file (.up.sql/.down.sql hold bodies only)");
-	write_file(f, "003_c.down.sql", "");
-	assert_msg(f, load_bad(f), "DIR/003_c.down.sql: empty file");
+	write_file(f, "003_c.down.sql", "-- +goose Down\n");
+	assert_msg(
+		f, load_bad(f),
+		"DIR/003_c.down.sql:1: goose marker in a file that holds a body only");
 }
 
 static void test_source_failure_adds_nothing(void **state)
@@ -697,6 +697,205 @@ static void test_source_through_context(void **state)
 	assert_int_equal(strata_add_dir(f->ctx, f->dir), STRATA_OK);
 }
 
+static void make_path(struct fx *f, const char *rel, const char *text)
+{
+	char dir[128];
+	const char *slash = strrchr(rel, '/');
+
+	if (slash) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
+		mkdir(at(f, dir), 0700);
+	}
+	write_file(f, rel, text);
+}
+
+static void test_source_golang_migrate_names(void **state)
+{
+	struct fx *f = *state;
+
+	write_file(f, "0_initial.up.sql", "A;");
+	write_file(f, "0002_1.7.0_schema.up.sql", "B;");
+	write_file(f, "0002_1.7.0_schema.down.sql", "");
+	load_ok(f);
+	assert_int_equal(f->src.format, FMT_GOLANG_MIGRATE);
+	assert_int_equal(f->src.n, 2);
+	assert_int_equal(f->src.items[0].version, 0);
+	assert_null(f->src.items[0].down);
+	assert_string_equal(f->src.items[1].name, "1.7.0_schema");
+	assert_string_equal(f->src.items[1].down, "");
+	write_file(f, "003_c.sql", "C;");
+	source_release(&f->src);
+	load_ok(f);
+	assert_int_equal(f->src.format, FMT_STRATA); /* singles + pairs */
+}
+
+static void test_source_single_formats(void **state)
+{
+	struct fx *f = *state;
+
+	write_file(f, "20200101000000_a.sql",
+		   "-- migrate:up\nA;\n-- migrate:down\nB;\n");
+	write_file(f, "20200102000000_b.sql", "-- migrate:up\nC;\n");
+	load_ok(f);
+	assert_int_equal(f->src.format, FMT_DBMATE);
+	assert_string_equal(f->src.items[0].up, "A;");
+	assert_string_equal(f->src.items[0].down, "B;");
+	write_file(f, "20200103000000_c.sql", "-- +goose Up\nD;\n");
+	assert_msg(
+		f, load_bad(f),
+		"migrations folder mixes formats: 'DIR/20200101000000_a.sql' is dbmate, 'DIR/20200103000000_c.sql' is goose (one folder holds one format)");
+	write_file(f, "20200103000000_c.sql", "D;\n");
+	assert_msg(
+		f, load_bad(f),
+		"migrations folder mixes formats: 'DIR/20200103000000_c.sql' is strata, 'DIR/20200101000000_a.sql' is dbmate (one folder holds one format)");
+}
+
+static void test_source_flyway(void **state)
+{
+	struct fx *f = *state;
+
+	write_file(f, "V1__create_users.sql", "A;");
+	write_file(f, "U1__undo_users.sql", "B;");
+	write_file(f, "V002__more.sql", "C;");
+	write_file(f, "afterMigrate.sql", "X;");
+	load_ok(f);
+	assert_int_equal(f->src.format, FMT_FLYWAY);
+	assert_int_equal(f->src.n, 2);
+	assert_string_equal(f->src.items[0].name, "create_users");
+	assert_string_equal(f->src.items[0].down, "B;");
+	assert_string_equal(f->src.items[0].down_path,
+			    at(f, "U1__undo_users.sql"));
+	assert_int_equal(f->src.items[1].version, 2);
+	assert_null(f->src.items[1].down);
+	assert_msg(
+		f, f->log.buf,
+		"1:ignoring 'DIR/afterMigrate.sql': name does not fit <version>_<name>.sql\n");
+	assert_int_equal(f->src.items[0].flags, 0);
+
+	/* A Flyway script's .sql.conf: executeInTransaction=false. */
+	write_file(f, "V002__more.sql.conf", "executeInTransaction=false\n");
+	write_file(f, "V1__create_users.sql.conf",
+		   "executeInTransaction=true\n");
+	source_release(&f->src);
+	load_ok(f);
+	assert_int_equal(f->src.items[0].flags, 0);
+	assert_int_equal(f->src.items[1].flags, STRATA_NO_TRANSACTION);
+
+	write_file(f, "U3__x.sql", "D;");
+	assert_msg(f, load_bad(f),
+		   "'DIR/U3__x.sql' has no matching 'V3__<desc>.sql'");
+	unlink(at(f, "U3__x.sql"));
+	write_file(f, "V1__again.sql", "D;");
+	assert_msg(
+		f, load_bad(f),
+		"duplicate version 1: 'DIR/V1__again.sql' and 'DIR/V1__create_users.sql'");
+	unlink(at(f, "V1__again.sql"));
+	write_file(f, "V1.1__dotted.sql", "D;");
+	assert_msg(
+		f, load_bad(f),
+		"'DIR/V1.1__dotted.sql': dotted Flyway version '1.1' (strata orders versions as one integer: rename it V<integer>__...)");
+	unlink(at(f, "V1.1__dotted.sql"));
+	write_file(f, "R__views.sql", "D;");
+	assert_msg(
+		f, load_bad(f),
+		"'DIR/R__views.sql': Flyway repeatable migrations (R__) are not supported yet");
+	unlink(at(f, "R__views.sql"));
+	write_file(f, "V99999999999999999999__big.sql", "D;");
+	assert_msg(
+		f, load_bad(f),
+		"'DIR/V99999999999999999999__big.sql': version past 64 bits");
+}
+
+static void test_source_diesel(void **state)
+{
+	struct fx *f = *state;
+
+	make_path(f, "00000000000000_diesel_initial_setup/up.sql", "");
+	make_path(f, "00000000000000_diesel_initial_setup/down.sql", "");
+	make_path(f, "2018-04-27-155151_create_users/up.sql", "A;");
+	make_path(f, "2018-04-27-155151_create_users/down.sql", "B;");
+	make_path(f, "2024-03-13_170000_sso/up.sql", "C;");
+	make_path(f, "2024-03-13_170000_sso/README", "x");
+	make_path(f, "2024-03-14-000000_no_down/up.sql", "D;");
+	load_ok(f);
+	assert_int_equal(f->src.format, FMT_DIESEL);
+	assert_int_equal(f->src.n, 4);
+	assert_int_equal(f->src.items[0].version, 0);
+	assert_string_equal(f->src.items[0].up, "");
+	assert_string_equal(f->src.items[0].down, "");
+	assert_int_equal(f->src.items[1].version, INT64_C(20180427155151));
+	assert_string_equal(f->src.items[1].name, "create_users");
+	assert_string_equal(f->src.items[1].path,
+			    at(f, "2018-04-27-155151_create_users/up.sql"));
+	assert_int_equal(f->src.items[2].version, INT64_C(20240313000000));
+	assert_string_equal(f->src.items[2].name, "170000_sso");
+	assert_null(f->src.items[2].down);
+	assert_int_equal(f->src.items[3].version, INT64_C(20240314000000));
+	assert_int_equal(f->src.items[1].flags, 0);
+
+	/* diesel's metadata.toml: run_in_transaction = false. */
+	make_path(f, "2018-04-27-155151_create_users/metadata.toml",
+		  "# settings\nrun_in_transaction = false\n");
+	make_path(f, "2024-03-13_170000_sso/metadata.toml",
+		  "run_in_transaction = true\n");
+	source_release(&f->src);
+	load_ok(f);
+	assert_int_equal(f->src.items[1].flags, STRATA_NO_TRANSACTION);
+	assert_int_equal(f->src.items[2].flags, 0);
+
+	/* A longer version widens every version: diesel's string order. */
+	make_path(f, "2024-03-15-0000001_longer/up.sql", "E;");
+	source_release(&f->src);
+	load_ok(f);
+	assert_int_equal(f->src.items[1].version, INT64_C(201804271551510));
+	assert_int_equal(f->src.items[4].version, INT64_C(202403150000001));
+
+	make_path(f, "2025-01-01-000000_bad/down.sql", "F;");
+	assert_msg(
+		f, load_bad(f),
+		"'DIR/2025-01-01-000000_bad/down.sql' has no matching 'up.sql'");
+	make_path(f, "2025-01-01-000000_bad/migration.sql", "F;");
+	assert_msg(
+		f, load_bad(f),
+		"'DIR/2025-01-01-000000_bad' holds both migration.sql (Prisma) and up.sql/down.sql (diesel)");
+}
+
+static void test_source_prisma(void **state)
+{
+	struct fx *f = *state;
+
+	write_file(f, "migration_lock.toml", "provider = \"sqlite\"\n");
+	make_path(f, "0_init/migration.sql", "A;");
+	make_path(f, "20210101000000_more/migration.sql", "-- m\nB;");
+	load_ok(f);
+	assert_int_equal(f->src.format, FMT_PRISMA);
+	assert_int_equal(f->src.n, 2);
+	assert_int_equal(f->src.items[1].version, INT64_C(20210101000000));
+	assert_null(f->src.items[1].down);
+	assert_string_equal(f->src.items[1].description, "m");
+	write_file(f, "20210102000000_x.up.sql", "C;");
+	assert_msg(
+		f, load_bad(f),
+		"migrations folder mixes formats: 'DIR/20210102000000_x.up.sql' is golang-migrate, 'DIR/0_init/migration.sql' is prisma (one folder holds one format)");
+}
+
+static void test_source_too_big_and_misfits(void **state)
+{
+	struct fx *f = *state;
+
+	write_file(f, "create_users.sql", "A;");
+	write_file(f, "more.sql", "B;");
+	assert_msg(
+		f, load_bad(f),
+		"no file in migrations folder 'DIR' is a migration strata can read (such as 'DIR/create_users.sql'): name them <version>_<name>.sql");
+	write_file(f, "001_ok.sql", "A;");
+	load_ok(f);
+	write_file(f, "99999999999999999999_big.up.sql", "A;");
+	assert_msg(
+		f, load_bad(f),
+		"'DIR/99999999999999999999_big.up.sql': version past 64 bits");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -725,6 +924,12 @@ int main(void)
 		T(test_source_duplicate_across_sources),
 		T(test_source_finish_sorts_and_refuses),
 		T(test_source_through_context),
+		T(test_source_golang_migrate_names),
+		T(test_source_single_formats),
+		T(test_source_flyway),
+		T(test_source_diesel),
+		T(test_source_prisma),
+		T(test_source_too_big_and_misfits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
