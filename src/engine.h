@@ -154,6 +154,14 @@ struct engine {
 	/* The live schema without the tracking tables; *out malloc'd. */
 	int (*schema_dump)(struct engine_conn *c, const char *prefix,
 			   int format, char **out);
+
+	/*
+	 * Optional (NULL: servers): a quick integrity check of the whole
+	 * database (SQLite: PRAGMA quick_check).  STRATA_OK with *problems
+	 * NULL when sound, or malloc'd (the first few, one a line) when
+	 * damaged; an error only when the check could not run.
+	 */
+	int (*quick_check)(struct engine_conn *c, char **problems);
 };
 
 /* Add a problem to a check result (strings copied); ENOMEM on failure. */

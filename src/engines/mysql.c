@@ -783,6 +783,8 @@ const struct engine engine_mysql = {
 	.attempt_end = my_attempt_end,
 	.attempt_peek = my_attempt_peek,
 	.backup = my_backup,
+	.restore = my_restore_dump,
+	.inspect = my_inspect_dump,
 	.check = my_check,
 	.schema_dump = my_schema_dump,
 };

@@ -1023,6 +1023,8 @@ const struct engine engine_postgres = {
 	.attempt_end = pg_attempt_end,
 	.attempt_peek = pg_attempt_peek,
 	.backup = pg_backup,
+	.restore = pg_restore_dump,
+	.inspect = pg_inspect_dump,
 	.check = pg_check,
 	.schema_dump = pg_schema_dump,
 };

@@ -472,4 +472,5 @@ const struct engine engine_sqlite = {
 	.check = sqlite_check,
 	.recover = sqlite_recover,
 	.schema_dump = sqlite_schema_dump,
+	.quick_check = sqlite_quick_check,
 };
