@@ -248,7 +248,9 @@ def server_dump(engine):
         data = subprocess.run(base + ["-a", "--exclude-table-data=%s.strata_history" % engine.schema],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True).stdout.decode()
         data = "\n".join(l for l in data.splitlines() if "strata_history_id_seq" not in l)
-        return schema + data
+        # pg_dump's \restrict lines carry a random key per dump
+        return "\n".join(l for l in (schema + data).splitlines()
+                         if not l.startswith(("\\restrict", "\\unrestrict")))
     from mysql_engine import server_args, client_env
     tool = shutil.which("mariadb-dump") or shutil.which("mysqldump")
     args = [tool] + server_args() + ["--skip-dump-date", "--skip-comments", "--routines", "--triggers"]
