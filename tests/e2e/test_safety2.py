@@ -105,6 +105,31 @@ def test_up_checks_a_sound_file_and_runs(strata, mig, engine):
     assert len(bak_files(engine.backup_dir)) == 1
 
 
+@pytest.mark.sqlite_only
+def test_the_check_after_a_run_reports_damage(strata, mig, engine):
+    """A migration that damages the file (writes sqlite_schema itself): the run's
+    migrations stay applied, the check at the end says so, exit 1."""
+    mig.write("001_t.sql", up="CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);\n"
+              "CREATE INDEX t_v ON t (v);\nINSERT INTO t (v) VALUES ('a'), ('b'), ('c');",
+              down="DROP TABLE t;")
+    ok(strata("up"))
+    mig.write("002_break.sql", directives=("-- strata:no-transaction",),
+              up="PRAGMA writable_schema = ON;\n"
+                 "UPDATE sqlite_schema SET rootpage = 2 WHERE name = 't_v';\n"
+                 "PRAGMA writable_schema = OFF;")
+    code, obj, err = strata.json("up")
+    assert code == 1, (obj, err)
+    assert [a["version"] for a in obj["applied"]] == [2]
+    assert "damaged after the run" in obj["error"], obj
+    assert "strata recover --output NEW.db" in err
+    assert engine.applied() == [1, 2]
+    # and the next run that would change something refuses it
+    mig.simple(3, "three")
+    code, out, err = strata("up")
+    assert code == 1 and "refusing to migrate" in err, (out, err)
+    assert engine.applied() == [1, 2]
+
+
 # =========================================================================== SQLite: keeping backups
 
 @pytest.mark.sqlite_only
