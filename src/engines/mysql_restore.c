@@ -125,6 +125,84 @@ static void build_args(struct my_conn *m, struct args *a)
 	a->v[a->n] = NULL;
 }
 
+/*
+ * The tables and views the dump recreates, from mysqldump's "DROP TABLE
+ * IF EXISTS `t`;" and "DROP VIEW IF EXISTS `v`" lines, as "\nname\n".
+ */
+static void dump_names(const char *path, struct sb *out)
+{
+	static const char *const marks[] = { "DROP TABLE IF EXISTS `",
+					     "DROP VIEW IF EXISTS `" };
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen(path, "rb");
+
+	sb_addc(out, '\n');
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0)
+		for (size_t k = 0; k < 2; k++) {
+			const char *p = strstr(line, marks[k]);
+			if (!p)
+				continue;
+			p += strlen(marks[k]);
+			/* `` is one backtick inside a name */
+			for (; *p && *p != '\n'; p++) {
+				if (*p == '`' && p[1] != '`')
+					break;
+				if (*p == '`')
+					p++;
+				sb_addc(out, *p);
+			}
+			sb_addc(out, '\n');
+		}
+	free(line);
+	fclose(f);
+}
+
+static int add_name(void *payload, int ncol, const char *const *vals)
+{
+	struct sb *b = payload;
+
+	if (ncol >= 1 && vals[0])
+		sb_addf(b, "%s\n", vals[0]);
+	return 0;
+}
+
+/* Tables the dump does not recreate are left as they were: say which. */
+static void warn_leftovers(struct my_conn *m, const char *path)
+{
+	struct sb in_dump = SB_INIT, live = SB_INIT, left = SB_INIT;
+	int n = 0;
+
+	dump_names(path, &in_dump);
+	if (!in_dump.failed &&
+	    m->base.eng->query(
+		    &m->base,
+		    "SELECT table_name FROM information_schema.tables"
+		    " WHERE table_schema = DATABASE() ORDER BY 1",
+		    NULL, 0, add_name, &live) == STRATA_OK) {
+		for (const char *l = live.buf; *l;) {
+			size_t len = strcspn(l, "\n");
+			struct sb needle = SB_INIT;
+			sb_addf(&needle, "\n%.*s\n", (int)len, l);
+			if (!needle.failed &&
+			    !strstr(in_dump.buf, needle.buf) && n++ < 10)
+				sb_addf(&left, "%s%.*s", left.len ? ", " : "",
+					(int)len, l);
+			sb_release(&needle);
+			l += len + (l[len] == '\n');
+		}
+	}
+	if (n && !left.failed)
+		log_msg(m->base.ctx, STRATA_LOG_WARN,
+			"not in the dump, left as they were: %s%s (drop them if a migration after the backup created them)",
+			left.buf, n > 10 ? ", ..." : "");
+	sb_release(&in_dump);
+	sb_release(&live);
+	sb_release(&left);
+}
+
 int my_restore_dump(struct engine_conn *c, const char *path,
 		    int (*stage)(struct engine_conn *live, void *arg),
 		    void *arg)
@@ -150,6 +228,8 @@ int my_restore_dump(struct engine_conn *c, const char *path,
 	/* The history row: after the restore, in its tracking table. */
 	if (!rc)
 		rc = stage(c, arg);
+	if (!rc)
+		warn_leftovers(m, path);
 	dumptool_env_free(env);
 	for (int i = 1; i < a.n; i++)
 		free(a.v[i]);
