@@ -93,6 +93,9 @@ struct cli {
 	struct vwidth *widths;
 	size_t n_widths;
 	int default_width;
+
+	bool no_check; /* --no-check */
+	bool force;    /* restore --force */
 };
 
 /*

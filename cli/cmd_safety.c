@@ -26,37 +26,27 @@ int cmd_backup(struct cli *cli)
 	return rc;
 }
 
-static int list_backups(struct cli *cli)
+static json_t *backups_json(const strata_backup_list *l)
 {
-	strata_backup_list *l = NULL;
-	struct table t;
+	json_t *arr = json_array();
+
+	for (size_t i = 0; l && i < l->n; i++)
+		json_array_append_new(
+			arr, json_pack("{s:o,s:o,s:o,s:o}", "path",
+				       jstr(l->items[i].path), "size",
+				       jint(l->items[i].size), "created_at",
+				       jstr(l->items[i].created_at), "version",
+				       jint_or_null(l->items[i].version)));
+	return arr;
+}
+
+static int backups_table(struct cli *cli, const strata_backup_list *l)
+{
 	static const char *const head[] = { "PATH", "SIZE", "CREATED AT",
 					    "VERSION" };
-	json_t *arr;
+	struct table t;
 	int rc;
 
-	rc = strata_backups_list(cli->ctx, &l);
-	if (rc)
-		return cli_lib_error(cli, rc);
-	if (cli->json) {
-		arr = json_array();
-		for (size_t i = 0; i < l->n; i++)
-			json_array_append_new(
-				arr,
-				json_pack("{s:o,s:o,s:o,s:o}", "path",
-					  jstr(l->items[i].path), "size",
-					  jint(l->items[i].size), "created_at",
-					  jstr(l->items[i].created_at),
-					  "version",
-					  jint_or_null(l->items[i].version)));
-		strata_backup_list_free(l);
-		return out_json(cli, json_pack("{s:o}", "backups", arr));
-	}
-	if (!l->n) {
-		printf("no backups\n");
-		strata_backup_list_free(l);
-		return CLI_OK;
-	}
 	table_init(&t, 4, head);
 	for (size_t i = 0; i < l->n; i++) {
 		const strata_backup_info *b = &l->items[i];
@@ -70,7 +60,41 @@ static int list_backups(struct cli *cli)
 	rc = table_print(&t, stdout) ? cli_error(cli, CLI_FAIL, "out of memory")
 				     : CLI_OK;
 	table_release(&t);
+	return rc;
+}
+
+/*
+ * This database's backups, then (apart) the files in the same folder
+ * whose names say they belong to another database.
+ */
+static int list_backups(struct cli *cli)
+{
+	strata_backup_list *l = NULL, *other = NULL;
+	int rc;
+
+	rc = strata_backups_list(cli->ctx, &l);
+	if (!rc)
+		rc = strata_backups_list_other(cli->ctx, &other);
+	if (rc) {
+		strata_backup_list_free(l);
+		return cli_lib_error(cli, rc);
+	}
+	if (cli->json) {
+		rc = out_json(cli, json_pack("{s:o,s:o}", "backups",
+					     backups_json(l), "other_databases",
+					     backups_json(other)));
+	} else {
+		if (!l->n)
+			printf("no backups of this database\n");
+		else
+			rc = backups_table(cli, l);
+		if (!rc && other->n) {
+			printf("\nbackups of other databases in the same folder (restore needs --force):\n");
+			rc = backups_table(cli, other);
+		}
+	}
 	strata_backup_list_free(l);
+	strata_backup_list_free(other);
 	return rc;
 }
 
@@ -82,7 +106,11 @@ int cmd_restore(struct cli *cli)
 	if (!cli->argc)
 		return list_backups(cli);
 	strata_set_progress(cli->ctx, out_progress, cli);
-	rc = strata_restore(cli->ctx, cli->argv[0], &backup);
+	rc = strata_restore_flags(
+		cli->ctx, cli->argv[0],
+		(cli->force ? STRATA_FORCE : 0u) |
+			(cli->no_backup ? STRATA_NO_BACKUP : 0u),
+		&backup);
 	if (rc) {
 		strata_free(backup);
 		return cli_lib_error(cli, rc);

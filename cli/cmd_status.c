@@ -273,6 +273,17 @@ static json_t *status_json(const strata_status *st)
 				     jstr(st->backups[i].created_at), "version",
 				     jint_or_null(st->backups[i].version)));
 	json_object_set_new(o, "backups", a);
+	json_object_set_new(o, "backup_count", jint((int64_t)st->n_backups));
+	a = json_array();
+	for (i = 0; i < st->n_backups; i++) {
+		size_t j = 0;
+		while (j < i &&
+		       st->backups[j].version != st->backups[i].version)
+			j++;
+		if (j == i)
+			json_array_append_new(a, jint(st->backups[i].version));
+	}
+	json_object_set_new(o, "backup_versions", a);
 	return o;
 }
 
@@ -357,7 +368,20 @@ static int status_text(struct cli *cli, const strata_status *st)
 			return rc;
 	}
 	if (st->n_backups) {
-		printf("\nbackups:\n");
+		/* How many, and of which versions (each once, oldest first). */
+		printf("\nbackups: %zu (version%s", st->n_backups,
+		       st->n_backups > 1 ? "s" : "");
+		for (i = 0; i < st->n_backups; i++) {
+			size_t j = 0;
+			while (j < i &&
+			       st->backups[j].version != st->backups[i].version)
+				j++;
+			if (j == i)
+				printf("%s%0*" PRId64, i ? ", " : " ",
+				       out_vwidth(cli, st->backups[i].version),
+				       st->backups[i].version);
+		}
+		printf(")\n");
 		table_init(&t, 4, bhead);
 		for (i = 0; i < st->n_backups; i++) {
 			const strata_backup_info *b = &st->backups[i];

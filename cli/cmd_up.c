@@ -18,6 +18,8 @@ static unsigned run_flags(const struct cli *cli)
 		flags |= STRATA_IGNORE_CHECKSUMS;
 	if (cli->no_backup)
 		flags |= STRATA_NO_BACKUP;
+	if (cli->no_check)
+		flags |= STRATA_NO_CHECK;
 	return flags;
 }
 

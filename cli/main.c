@@ -48,6 +48,8 @@ enum opt_id {
 	OPT_ENV_FILE,
 	OPT_WAIT,
 	OPT_WAIT_TIMEOUT,
+	OPT_NO_CHECK,
+	OPT_FORCE,
 };
 
 /* Accepted before or after the command name. */
@@ -83,6 +85,8 @@ static const struct opt_spec global_opts[] = {
 	  "skip the automatic backup before changing a SQLite database" },
 	{ OPT_BACKUP, "backup", 0, NULL,
 	  "dump a PostgreSQL/MySQL database before changing it" },
+	{ OPT_NO_CHECK, "no-check", 0, NULL,
+	  "skip the SQLite quick_check before and after a run (risky: a damaged file is migrated)" },
 	{ OPT_HELP, "help", 'h', NULL, "show help" },
 	{ OPT_VERSION, "version", 0, NULL, "print the version" },
 	{ 0 },
@@ -139,6 +143,12 @@ static const struct opt_spec stamp_opts[] = {
 static const struct opt_spec repair_opts[] = {
 	{ OPT_YES, "yes", 0, NULL,
 	  "re-record the checksums of modified applied migrations" },
+	{ 0 },
+};
+
+static const struct opt_spec restore_opts[] = {
+	{ OPT_FORCE, "force", 0, NULL,
+	  "restore a backup whose name says it is another database's" },
 	{ 0 },
 };
 
@@ -266,8 +276,9 @@ static const struct cmd commands[] = {
 	  "With no FILE, lists the backups (path, size, time, version).  With FILE,\n"
 	  "checks its integrity (a damaged file is refused and nothing changes),\n"
 	  "backs up the current database, copies FILE in and records a 'restore'\n"
-	  "history row.",
-	  no_opts },
+	  "history row.  PostgreSQL/MySQL: a --backup dump, through pg_restore or the\n"
+	  "mysql client, after a fresh dump (unless --no-backup).",
+	  restore_opts },
 	{ "check", cmd_check, CMD_NEEDS_DB, 0, 0, "",
 	  "check the database's integrity and foreign keys",
 	  "SQLite: PRAGMA integrity_check and PRAGMA foreign_key_check; servers:\n"
@@ -643,6 +654,8 @@ static int apply_opt(struct cli *cli, const struct opt_spec *o,
 	case OPT_ENV_FILE: cli->opt_env_file = value; break;
 	case OPT_WAIT: cli->wait = true; break;
 	case OPT_WAIT_TIMEOUT: cli->opt_wait_timeout = value; break;
+	case OPT_NO_CHECK: cli->no_check = true; break;
+	case OPT_FORCE: cli->force = true; break;
 	case OPT_FORMAT:
 		if (strcmp(value, "sql") && strcmp(value, "json"))
 			return cli_usage(
@@ -756,6 +769,10 @@ static int resolve_settings(struct cli *cli, struct env *env)
 	cli->table = setting(env, cli->opt_table, "STRATA_TABLE", "strata");
 	cli->backup_dir =
 		setting(env, cli->opt_backup_dir, "STRATA_BACKUP_DIR", NULL);
+	/* STRATA_NO_BACKUP=1 is --no-backup, unless a flag says otherwise. */
+	if (!cli->backup && !cli->no_backup &&
+	    !strcmp(setting(env, NULL, "STRATA_NO_BACKUP", "0"), "1"))
+		cli->no_backup = true;
 	rc = number_setting(cli, env, cli->opt_keep_backups, "keep-backups",
 			    "STRATA_KEEP_BACKUPS", &cli->keep_backups);
 	if (rc)

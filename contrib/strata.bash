@@ -11,7 +11,7 @@ schema test backup restore check recover embed current show help"
 # Accepted before or after the command name.
 _strata_global_opts="--url -u --dir -d --table --backup-dir --keep-backups
 --lock-timeout --env --env-file --wait --wait-timeout --json --quiet -q
---verbose -v --no-color --no-backup --backup --help -h --version"
+--verbose -v --no-color --no-backup --backup --no-check --help -h --version"
 
 # The options of one command.
 _strata_command_opts()
@@ -23,6 +23,7 @@ _strata_command_opts()
 	down) echo "--steps --dry-run --sql --from" ;;
 	stamp) echo "--delete" ;;
 	repair) echo "--yes" ;;
+	restore) echo "--force" ;;
 	schema) echo "--format" ;;
 	test) echo "--to --from-live" ;;
 	backup | recover) echo "--output -o" ;;

@@ -116,10 +116,12 @@ typedef struct strata_migration {
 	}
 
 /* Run flags, or-ed together. */
-#define STRATA_DRY_RUN            0x1u /* plan only; change nothing */
-#define STRATA_ALLOW_OUT_OF_ORDER 0x2u /* apply pending below the highest */
-#define STRATA_IGNORE_CHECKSUMS   0x4u /* do not refuse modified files */
-#define STRATA_NO_BACKUP          0x8u /* skip the automatic backup */
+#define STRATA_DRY_RUN            0x1u  /* plan only; change nothing */
+#define STRATA_ALLOW_OUT_OF_ORDER 0x2u  /* apply pending below the highest */
+#define STRATA_IGNORE_CHECKSUMS   0x4u  /* do not refuse modified files */
+#define STRATA_NO_BACKUP          0x8u  /* skip the automatic backup */
+#define STRATA_NO_CHECK           0x10u /* skip the quick integrity checks */
+#define STRATA_FORCE              0x20u /* restore: another database's backup */
 
 /* Targets */
 #define STRATA_LATEST INT64_MAX /* up: everything pending */
@@ -648,6 +650,12 @@ typedef struct strata_backup_list {
 	strata_backup_info *items;
 } strata_backup_list;
 STRATA_API int strata_backups_list(strata *ctx, strata_backup_list **out);
+/*
+ * The files in the same backups folder whose names say they are backups
+ * of another database ("<other file>.<UTC time>.v<version><ext>"), oldest
+ * first; versions from their names.  Free with strata_backup_list_free().
+ */
+STRATA_API int strata_backups_list_other(strata *ctx, strata_backup_list **out);
 STRATA_API void strata_backup_list_free(strata_backup_list *l);
 
 /*
@@ -657,11 +665,22 @@ STRATA_API void strata_backup_list_free(strata_backup_list *l);
  * row.  *backup_out (may be NULL) receives the backup of the old state,
  * the caller's to strata_free(): NULL when none was taken, and set even
  * when the restore failed after taking it.  Returns STRATA_OK,
- * STRATA_ERROR (refused: the live file itself, damaged or foreign),
- * STRATA_ENOTFOUND (no such file), STRATA_EUNSUPPORTED (servers) or a
- * connection code.
+ * STRATA_ERROR (refused: the live file itself, damaged, not a sound
+ * dump, or named for another database), STRATA_ENOTFOUND (no such
+ * file), STRATA_EIO (a server's client program failed or is missing),
+ * STRATA_EUNSUPPORTED (an engine without restore) or a connection code.
  */
 STRATA_API int strata_restore(strata *ctx, const char *file, char **backup_out);
+/*
+ * strata_restore() with flags: STRATA_FORCE restores a backup whose name
+ * says it is another database's (refused without it: STRATA_ERROR);
+ * STRATA_NO_BACKUP skips the backup of the current state.  PostgreSQL
+ * and MySQL/MariaDB restore a --backup dump (pg_restore, the mysql
+ * client); their 'restore' row is written after the restore, a separate
+ * step.
+ */
+STRATA_API int strata_restore_flags(strata *ctx, const char *file,
+				    unsigned flags, char **backup_out);
 
 /* One problem found by strata_check(). */
 typedef struct strata_check_problem {

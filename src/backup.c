@@ -18,6 +18,7 @@
 #include "banned.h"
 #include "err.h"
 #include "sb.h"
+#include "track.h"
 #include "util.h"
 
 /*
@@ -171,6 +172,28 @@ static bool parse_backup_name(const char *file, const char *base,
 	return num_end == end;
 }
 
+/*
+ * A backup name of any database: the shortest "<base>" before a
+ * ".<stamp>[-N].v<version><ext>" that parses; *base malloc'd.
+ */
+static bool parse_any_name(const char *file, const char *ext, char **base,
+			   char stamp[17], int *suffix, int64_t *version)
+{
+	for (const char *p = strchr(file, '.'); p; p = strchr(p + 1, '.')) {
+		char *b;
+		if (p == file)
+			continue;
+		if (!(b = strndup(file, (size_t)(p - file))))
+			return false;
+		if (parse_backup_name(file, b, ext, stamp, suffix, version)) {
+			*base = b;
+			return true;
+		}
+		free(b);
+	}
+	return false;
+}
+
 struct found {
 	char *path;
 	char stamp[17];
@@ -187,8 +210,9 @@ static int found_cmp(const void *a, const void *b)
 	return c ? c : (x->suffix > y->suffix) - (x->suffix < y->suffix);
 }
 
-/* Every complete backup of this database in dir, oldest first. */
-static int scan(strata *ctx, const char *dir, struct found **out, size_t *n)
+/* Every complete backup in dir, oldest first: this database's, or others'. */
+static int scan_which(strata *ctx, const char *dir, bool others,
+		      struct found **out, size_t *n)
 {
 	const char *ext = extension(ctx);
 	struct found *list = NULL, *grown;
@@ -210,9 +234,16 @@ static int scan(strata *ctx, const char *dir, struct found **out, size_t *n)
 		struct found f = { 0 };
 		struct sb path = SB_INIT;
 		struct stat st;
-		if (!parse_backup_name(de->d_name, base, ext, f.stamp,
-				       &f.suffix, &f.version))
+		char *other = NULL;
+		bool ours = parse_backup_name(de->d_name, base, ext, f.stamp,
+					      &f.suffix, &f.version);
+		if (others && !ours &&
+		    parse_any_name(de->d_name, ext, &other, f.stamp, &f.suffix,
+				   &f.version)) {
+			free(other);
+		} else if (others || !ours) {
 			continue;
+		}
 		sb_addf(&path, "%s/%s", dir, de->d_name);
 		if (path.failed || lstat(path.buf, &st) != 0 ||
 		    !S_ISREG(st.st_mode)) {
@@ -238,6 +269,11 @@ static int scan(strata *ctx, const char *dir, struct found **out, size_t *n)
 		qsort(list, *n, sizeof(*list), found_cmp);
 	*out = list;
 	return STRATA_OK;
+}
+
+static int scan(strata *ctx, const char *dir, struct found **out, size_t *n)
+{
+	return scan_which(ctx, dir, false, out, n);
 }
 
 static void found_free(struct found *list, size_t n)
@@ -388,32 +424,59 @@ void backup_clean(strata *ctx)
 	free(dir);
 }
 
-/* Keep the newest ctx->keep_backups (0 keeps all), and clean up. */
+/* Remove a backup and any SQLite side file beside it. */
+static void remove_backup(strata *ctx, const char *path)
+{
+	if (unlink(path) != 0)
+		log_msg(ctx, STRATA_LOG_WARN,
+			"cannot remove old backup '%s': %s", path,
+			strerror(errno));
+	for (size_t j = 0; j < sizeof(side_suffix) / sizeof(*side_suffix);
+	     j++) {
+		struct sb side = SB_INIT;
+		sb_addf(&side, "%s%s", path, side_suffix[j]);
+		if (!side.failed)
+			remove_file(ctx, side.buf, "old backup file");
+		sb_release(&side);
+	}
+}
+
+/* Is list[i] older than another backup of the same version? */
+static bool superseded(const struct found *list, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n; j++)
+		if (list[j].path && list[j].version == list[i].version)
+			return true;
+	return false;
+}
+
+/*
+ * Keep ctx->keep_backups (0 keeps all), and clean up.  The first to go
+ * are the older copies of a version that has a newer backup (repeated
+ * runs at one version), oldest first; the newest backup of a version
+ * goes only when more versions than that are kept, oldest first.
+ */
 static void prune(strata *ctx, const char *dir)
 {
 	struct found *list;
-	size_t n;
+	size_t n, left;
 
 	if (ctx->keep_backups <= 0 || scan(ctx, dir, &list, &n)) {
 		clean_stale(ctx, dir);
 		return;
 	}
-	for (size_t i = 0;
-	     n > (size_t)ctx->keep_backups && i < n - (size_t)ctx->keep_backups;
-	     i++) {
-		if (unlink(list[i].path) != 0)
-			log_msg(ctx, STRATA_LOG_WARN,
-				"cannot remove old backup '%s': %s",
-				list[i].path, strerror(errno));
-		for (size_t j = 0;
-		     j < sizeof(side_suffix) / sizeof(*side_suffix); j++) {
-			struct sb side = SB_INIT;
-			sb_addf(&side, "%s%s", list[i].path, side_suffix[j]);
-			if (!side.failed)
-				remove_file(ctx, side.buf, "old backup file");
-			sb_release(&side);
+	left = n;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n && left > (size_t)ctx->keep_backups;
+		     i++) {
+			if (!list[i].path ||
+			    (pass == 0 && !superseded(list, n, i)))
+				continue;
+			remove_backup(ctx, list[i].path);
+			free(list[i].path);
+			list[i].path = NULL;
+			left--;
 		}
-	}
 	found_free(list, n);
 	clean_stale(ctx, dir);
 }
@@ -496,7 +559,7 @@ static int write_backup(struct session *s, const char *final)
 	return rc;
 }
 
-int backup_take(struct session *s, char **path_out)
+static int take(struct session *s, char **path_out, bool prune_now)
 {
 	strata *ctx = s->ctx;
 	int64_t version = s->al.n ? s->al.items[s->al.n - 1].version : 0;
@@ -520,11 +583,77 @@ int backup_take(struct session *s, char **path_out)
 		err_prefix(ctx, "backup failed, nothing was changed: ");
 		free(path);
 	} else {
-		prune(ctx, dir);
+		if (prune_now)
+			prune(ctx, dir);
 		*path_out = path;
 	}
 	free(dir);
 	return rc;
+}
+
+int backup_take(struct session *s, char **path_out)
+{
+	return take(s, path_out, true);
+}
+
+int backup_take_unpruned(struct session *s, char **path_out)
+{
+	return take(s, path_out, false);
+}
+
+/*
+ * Did the failed run leave the database as it was?  Not when it is
+ * dirty now (statements that committed on their own; the run refuses
+ * to start on a dirty database, so the row is this run's).
+ */
+static bool unchanged(struct session *s)
+{
+	bool dirty = true;
+	int64_t v;
+
+	/* Unsure: keep it.  The run's own error message stays (first wins). */
+	if (!s->c || !s->tables || track_dirty(s->c, s->ctx->table, &dirty, &v))
+		return false;
+	return !dirty;
+}
+
+/* The history rows that name 'path' name no backup now. */
+static int unlink_rows(struct session *s, const char *path)
+{
+	char sql[128];
+	struct sql_param p = PTEXT(path);
+
+	snprintf(
+		sql, sizeof(sql),
+		"UPDATE %s_history SET backup_path = NULL WHERE backup_path = ?",
+		s->ctx->table);
+	return s->e->query(s->c, sql, &p, 1, NULL, NULL);
+}
+
+bool backup_settle(struct session *s, const char *path, bool changed)
+{
+	strata *ctx = s->ctx;
+	char *dir = NULL;
+	bool removed = false;
+
+	if (!changed && unchanged(s)) {
+		/* The row first: never a row naming a file that is gone. */
+		if (unlink_rows(s, path) == STRATA_OK) {
+			remove_with_sides(path);
+			removed = true;
+			log_msg(ctx, STRATA_LOG_INFO,
+				"removed backup %s: the run failed and changed nothing",
+				path);
+		} else {
+			log_msg(ctx, STRATA_LOG_WARN,
+				"keeping backup %s: its history row could not be updated",
+				path);
+		}
+	}
+	if (!backup_dir(ctx, &dir) && dir)
+		prune(ctx, dir);
+	free(dir);
+	return removed;
 }
 
 bool backup_wanted(const struct session *s, unsigned flags)
@@ -598,8 +727,8 @@ static void stamp_iso(const char *stamp, char out[24])
 		 stamp + 6, stamp + 9, stamp + 11, stamp + 13);
 }
 
-int backup_list(strata *ctx, bool read_versions, size_t *n_out,
-		strata_backup_info **out, char ***strings)
+static int list_which(strata *ctx, bool read_versions, bool others,
+		      size_t *n_out, strata_backup_info **out, char ***strings)
 {
 	struct found *list = NULL;
 	char *dir = NULL;
@@ -613,7 +742,7 @@ int backup_list(strata *ctx, bool read_versions, size_t *n_out,
 	/* Backups offered to restore come from a folder only the user owns. */
 	rc = read_versions ? check_dir(ctx, dir, true) : STRATA_OK;
 	if (!rc)
-		rc = scan(ctx, dir, &list, &n);
+		rc = scan_which(ctx, dir, others, &list, &n);
 	free(dir);
 	if (rc || !n)
 		return rc;
@@ -629,7 +758,8 @@ int backup_list(strata *ctx, bool read_versions, size_t *n_out,
 		const struct engine *e = engine_find(ctx, &ctx->url);
 		int64_t v = list[i].version;
 		stamp_iso(list[i].stamp, iso);
-		if (read_versions && e && e->inspect &&
+		if (read_versions && !others && e && e->inspect &&
+		    (e->caps & ENGINE_FILE) &&
 		    e->inspect(ctx, list[i].path, ctx->table, false, &v)) {
 			err_clear(ctx); /* unreadable: the name's version */
 			v = list[i].version;
@@ -647,12 +777,40 @@ int backup_list(strata *ctx, bool read_versions, size_t *n_out,
 	return STRATA_OK;
 }
 
+int backup_list(strata *ctx, bool read_versions, size_t *n_out,
+		strata_backup_info **out, char ***strings)
+{
+	return list_which(ctx, read_versions, false, n_out, out, strings);
+}
+
+char *backup_name_other(const strata *ctx, const char *file)
+{
+	const char *name = strrchr(file, '/');
+	char *base = NULL, *ours, stamp[17];
+	int suffix;
+	int64_t version;
+
+	name = name ? name + 1 : file;
+	if (!parse_any_name(name, extension(ctx), &base, stamp, &suffix,
+			    &version))
+		return NULL;
+	ours = base_name(ctx);
+	/* Ours parses too when its name is a prefix of the other's. */
+	if (ours && parse_backup_name(name, ours, extension(ctx), stamp,
+				      &suffix, &version)) {
+		free(base);
+		base = NULL;
+	}
+	free(ours);
+	return base;
+}
+
 struct backup_list_box {
 	strata_backup_list pub;
 	char **strings;
 };
 
-int strata_backups_list(strata *ctx, strata_backup_list **out)
+static int lists(strata *ctx, bool others, strata_backup_list **out)
 {
 	struct backup_list_box *b = calloc(1, sizeof(*b));
 	int rc;
@@ -665,13 +823,24 @@ int strata_backups_list(strata *ctx, strata_backup_list **out)
 		free(b);
 		return err_set(ctx, STRATA_EINVAL, "no database URL was given");
 	}
-	rc = backup_list(ctx, true, &b->pub.n, &b->pub.items, &b->strings);
+	rc = list_which(ctx, true, others, &b->pub.n, &b->pub.items,
+			&b->strings);
 	if (rc) {
 		strata_backup_list_free(&b->pub);
 		return rc;
 	}
 	*out = &b->pub;
 	return STRATA_OK;
+}
+
+int strata_backups_list(strata *ctx, strata_backup_list **out)
+{
+	return lists(ctx, false, out);
+}
+
+int strata_backups_list_other(strata *ctx, strata_backup_list **out)
+{
+	return lists(ctx, true, out);
 }
 
 void strata_backup_list_free(strata_backup_list *l)

@@ -18,6 +18,16 @@ bool backup_wanted(const struct session *s, unsigned flags);
  * the number kept.  *path_out is malloc'd.  On failure nothing is left.
  */
 int backup_take(struct session *s, char **path_out);
+/* backup_take without the pruning: a run prunes once it knows its end. */
+int backup_take_unpruned(struct session *s, char **path_out);
+/*
+ * After the run that took the backup at 'path': when it failed and
+ * changed nothing (!changed, and not dirty), the history rows naming the
+ * backup are set to NULL and the backup is removed (true is returned);
+ * then the backups are pruned.  A backup whose rows cannot be updated
+ * is kept.  Errors are logged, never returned.
+ */
+bool backup_settle(struct session *s, const char *path, bool changed);
 
 /*
  * Remove what interrupted backups of this database left in its backups
@@ -33,5 +43,12 @@ void backup_clean(strata *ctx);
  */
 int backup_list(strata *ctx, bool read_versions, size_t *n_out,
 		strata_backup_info **out, char ***strings);
+
+/*
+ * The database a backup's file name says it belongs to, when that is
+ * not this one ("<other>.<stamp>.v<N><ext>"); NULL when the name is this
+ * database's or not a backup name.  malloc'd.
+ */
+char *backup_name_other(const strata *ctx, const char *file);
 
 #endif

@@ -24,7 +24,8 @@ void dumptool_env_free(char **env)
 
 /* Start the first installed program; *err is ENOENT when none is. */
 static int spawn_first(const char *const *progs, char **argv, char **env,
-		       int out_fd, int close_fd, pid_t *pid)
+		       const char *in_path, int out_fd, int close_fd,
+		       pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	int err = ENOENT;
@@ -32,8 +33,7 @@ static int spawn_first(const char *const *progs, char **argv, char **env,
 	for (size_t i = 0; progs[i] && err == ENOENT; i++) {
 		argv[0] = (char *)progs[i];
 		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY,
-						 0);
+		posix_spawn_file_actions_addopen(&fa, 0, in_path, O_RDONLY, 0);
 		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
 		posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
 		posix_spawn_file_actions_addclose(&fa, close_fd);
@@ -65,13 +65,15 @@ static int wait_tool(int fd, pid_t pid, struct sb *out)
 	return status;
 }
 
+static int run_tool(strata *ctx, const char *const *progs, char **argv,
+		    char **env, const char *in_path, const char *install_hint,
+		    char *(*one_line)(const char *s), int pipefd[2]);
+
 int dumptool_run(strata *ctx, const char *path, const char *const *progs,
 		 char **argv, char **env, const char *install_hint,
 		 char *(*one_line)(const char *s))
 {
-	struct sb errs = SB_INIT;
-	int pipefd[2], fd, status, err, rc = STRATA_OK;
-	pid_t pid = 0;
+	int pipefd[2], fd, rc = STRATA_OK;
 
 	/*
 	 * A new file, 0600 from its first byte: never one (or a link) that
@@ -88,17 +90,46 @@ int dumptool_run(strata *ctx, const char *path, const char *const *progs,
 			     strerror(errno));
 		goto out;
 	}
-	err = spawn_first(progs, argv, env, pipefd[1], pipefd[0], &pid);
+	rc = run_tool(ctx, progs, argv, env, "/dev/null", install_hint,
+		      one_line, pipefd);
+out:
+	if (rc)
+		unlink(path);
+	return rc;
+}
+
+int dumptool_exec(strata *ctx, const char *const *progs, char **argv,
+		  char **env, const char *in_path, const char *install_hint,
+		  char *(*one_line)(const char *s))
+{
+	int pipefd[2];
+
+	if (pipe(pipefd) != 0)
+		return err_set(ctx, STRATA_EIO, "cannot run %s: %s", progs[0],
+			       strerror(errno));
+	return run_tool(ctx, progs, argv, env, in_path, install_hint, one_line,
+			pipefd);
+}
+
+static int run_tool(strata *ctx, const char *const *progs, char **argv,
+		    char **env, const char *in_path, const char *install_hint,
+		    char *(*one_line)(const char *s), int pipefd[2])
+{
+	struct sb errs = SB_INIT;
+	int status, err, rc = STRATA_OK;
+	pid_t pid = 0;
+
+	err = spawn_first(progs, argv, env, in_path, pipefd[1], pipefd[0],
+			  &pid);
 	close(pipefd[1]);
 	if (err) {
 		close(pipefd[0]);
-		rc = err == ENOENT
-			     ? err_set(ctx, STRATA_EIO,
-				       "%s is not installed: %s", progs[0],
-				       install_hint)
-			     : err_set(ctx, STRATA_EIO, "cannot run %s: %s",
-				       progs[0], strerror(err));
-		goto out;
+		return err == ENOENT
+			       ? err_set(ctx, STRATA_EIO,
+					 "%s is not installed: %s", progs[0],
+					 install_hint)
+			       : err_set(ctx, STRATA_EIO, "cannot run %s: %s",
+					 progs[0], strerror(err));
 	}
 	status = wait_tool(pipefd[0], pid, &errs);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -113,9 +144,6 @@ int dumptool_run(strata *ctx, const char *path, const char *const *progs,
 		free(line);
 		free(masked);
 	}
-out:
-	if (rc)
-		unlink(path);
 	sb_release(&errs);
 	return rc;
 }

@@ -17,6 +17,15 @@ int dumptool_run(strata *ctx, const char *path, const char *const *progs,
 		 char **argv, char **env, const char *install_hint,
 		 char *(*one_line)(const char *s));
 
+/*
+ * Run the first installed program of 'progs' as dumptool_run does, with
+ * stdin from the file 'in_path' ("/dev/null" for none) and no output file
+ * (pg_restore, the mysql client); the same errors.
+ */
+int dumptool_exec(strata *ctx, const char *const *progs, char **argv,
+		  char **env, const char *in_path, const char *install_hint,
+		  char *(*one_line)(const char *s));
+
 /* free() every string of a NULL-terminated array, then the array. */
 void dumptool_env_free(char **env);
 

@@ -241,6 +241,13 @@ struct engine {
 			      struct scratch *sc);
 	void (*scratch_drop)(strata *ctx, const struct strata_url *live,
 			     struct scratch *sc);
+	/*
+	 * Optional (NULL: servers): a quick integrity check of the whole
+	 * database (SQLite: PRAGMA quick_check).  STRATA_OK with *problems
+	 * NULL when sound, or malloc'd (the first few, one a line) when
+	 * damaged; an error only when the check could not run.
+	 */
+	int (*quick_check)(struct engine_conn *c, char **problems);
 };
 
 /* Add a problem to a check result (strings copied); ENOMEM on failure. */

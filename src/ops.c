@@ -4,6 +4,7 @@
 
 #include "banned.h"
 #include "err.h"
+#include "integrity.h"
 #include "session.h"
 #include "target.h"
 #include "track.h"
@@ -229,6 +230,8 @@ int strata_repair(strata *ctx, bool yes, strata_repair_result **out)
 	if (!r)
 		return err_oom(ctx);
 	rc = session_open(ctx, &s, SESSION_WRITE_EXISTING);
+	if (!rc)
+		rc = integrity_refuse(&s, "repair");
 	if (!rc && s.n_recovered) {
 		r->interrupted = s.recovered;
 		r->n_interrupted = s.n_recovered;

@@ -11,9 +11,11 @@
 #include "util.h"
 
 /*
- * The restore history row goes into the restored database itself: into
- * the engine's staged copy, which then replaces the live database in one
- * step, so the row and the restored content arrive together.
+ * The restore history row goes into the restored database itself: for a
+ * file, into the engine's staged copy, which then replaces the live
+ * database in one step, so the row and the restored content arrive
+ * together; on a server, into the restored tracking table just after
+ * the restore (a separate step: a failure there leaves the restore done).
  */
 static int record_restore(struct session *s, const char *started,
 			  const char *backup, int64_t *version)
@@ -69,7 +71,35 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-int strata_restore(strata *ctx, const char *file, char **backup_out)
+/* Servers dump before a restore unless told not to; files as a run does. */
+static bool restore_backup_wanted(const struct session *s, unsigned flags)
+{
+	if (s->e->caps & ENGINE_FILE)
+		return backup_wanted(s, flags);
+	return !(flags & STRATA_NO_BACKUP) && s->ctx->auto_backup != 0;
+}
+
+/* A backup named for another database needs STRATA_FORCE. */
+static int check_name(strata *ctx, const char *file, unsigned flags)
+{
+	char *other = backup_name_other(ctx, file);
+	int rc = STRATA_OK;
+
+	if (other && !(flags & STRATA_FORCE))
+		rc = err_set(
+			ctx, STRATA_ERROR,
+			"refusing to restore '%s': its name says it is a backup of '%s', not of this database (--force restores it anyway, after the same checks and a backup of this one)",
+			file, other);
+	else if (other)
+		log_msg(ctx, STRATA_LOG_WARN,
+			"restoring '%s', a backup of '%s', into this database (--force)",
+			file, other);
+	free(other);
+	return rc;
+}
+
+int strata_restore_flags(strata *ctx, const char *file, unsigned flags,
+			 char **backup_out)
 {
 	const struct engine *e;
 	char started[ISO_TIME_LEN];
@@ -96,6 +126,10 @@ int strata_restore(strata *ctx, const char *file, char **backup_out)
 			ctx, STRATA_ERROR,
 			"refusing to restore: '%s' is the live database itself",
 			file);
+	rc = check_name(ctx, file, flags);
+	if (rc)
+		return rc;
+	/* The whole file is read and checked before anything is dropped. */
 	rc = e->inspect(ctx, file, ctx->table, true, &version);
 	if (rc) {
 		err_prefix(ctx, "refusing to restore: ");
@@ -103,8 +137,11 @@ int strata_restore(strata *ctx, const char *file, char **backup_out)
 	}
 	util_now_iso(started);
 	rc = session_open(ctx, &s, SESSION_WRITE);
-	if (!rc && backup_wanted(&s, 0))
+	if (!rc && restore_backup_wanted(&s, flags)) {
 		rc = backup_take(&s, &backup);
+		if (!rc)
+			log_msg(ctx, STRATA_LOG_INFO, "backup: %s", backup);
+	}
 	if (!rc) {
 		struct stage_arg a = { &s, started, backup, &version };
 		rc = e->restore(s.c, file, stage_row, &a);
@@ -115,4 +152,9 @@ int strata_restore(strata *ctx, const char *file, char **backup_out)
 	else
 		free(backup);
 	return rc;
+}
+
+int strata_restore(strata *ctx, const char *file, char **backup_out)
+{
+	return strata_restore_flags(ctx, file, 0, backup_out);
 }

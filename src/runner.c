@@ -9,6 +9,7 @@
 #include "backup.h"
 #include "banned.h"
 #include "err.h"
+#include "integrity.h"
 #include "session.h"
 #include "target.h"
 #include "track.h"
@@ -39,6 +40,7 @@ struct run {
 	size_t cap;
 	int64_t t0;
 	bool ran_one; /* a migration ran on this session */
+	bool check_after; /* the quick check ran before: run it after too */
 };
 
 static void jobs_free(struct job *jobs, size_t n)
@@ -422,11 +424,13 @@ static int run_jobs(struct run *r, const struct job *jobs, size_t n,
 		    unsigned flags)
 {
 	char *backup = NULL;
-	int rc = STRATA_OK;
+	int rc;
 
+	/* A damaged file is refused before its backup (integrity.c). */
+	rc = integrity_before(&r->s, flags, &r->check_after);
 	/* The backup comes first: if it fails, nothing runs. */
-	if (backup_wanted(&r->s, flags)) {
-		rc = backup_take(&r->s, &backup);
+	if (!rc && backup_wanted(&r->s, flags)) {
+		rc = backup_take_unpruned(&r->s, &backup);
 		r->res->backup = backup;
 		if (!rc)
 			log_msg(r->s.ctx, STRATA_LOG_INFO, "backup: %s",
@@ -437,6 +441,11 @@ static int run_jobs(struct run *r, const struct job *jobs, size_t n,
 
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = run_job(r, &jobs[i]);
+	/* A failed run that changed nothing keeps no backup of its own. */
+	if (backup && backup_settle(&r->s, backup, !rc || r->res->n_done)) {
+		free(backup);
+		r->res->backup = NULL;
+	}
 	return rc;
 }
 
@@ -472,6 +481,8 @@ static int run_start(strata *ctx, struct run *r, strata_run **out,
 
 static int run_end(struct run *r, int rc)
 {
+	if (r->check_after && r->res && r->res->n_done)
+		rc = integrity_after(&r->s, rc);
 	if (r->res)
 		r->res->total_ms = util_ms() - r->t0;
 	session_close(&r->s);

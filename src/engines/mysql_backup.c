@@ -19,7 +19,7 @@
 extern char **environ;
 
 /* Our environment, without MYSQL_PWD, plus MYSQL_PWD=password if any. */
-static char **dump_env(const char *password)
+char **my_dump_env(const char *password)
 {
 	size_t n = 0, cap = 2;
 	char **env;
@@ -131,7 +131,7 @@ int my_backup(struct engine_conn *c, const char *path)
 	char **env;
 	int rc;
 
-	env = dump_env(m->url->password);
+	env = my_dump_env(m->url->password);
 	build_args(m, &a, path);
 	if (!env || a.oom)
 		rc = err_oom(c->ctx);

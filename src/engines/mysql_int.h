@@ -82,6 +82,15 @@ int my_check(struct engine_conn *c, const char *prefix,
 
 /* mysql_backup.c */
 int my_backup(struct engine_conn *c, const char *path);
+/* Our environment with MYSQL_PWD set to password (NULL: unset); or NULL. */
+char **my_dump_env(const char *password);
+
+/* mysql_restore.c */
+int my_inspect_dump(strata *ctx, const char *path, const char *prefix,
+		    bool verify, int64_t *version);
+int my_restore_dump(struct engine_conn *c, const char *path,
+		    int (*stage)(struct engine_conn *live, void *arg),
+		    void *arg);
 
 extern const struct engine engine_mysql;
 

@@ -17,7 +17,7 @@
 extern char **environ;
 
 /* The PG* variables that carry what our connection actually used. */
-static int dump_env(struct pg_conn *p, char ***out)
+int pg_dump_env(struct pg_conn *p, char ***out)
 {
 	PQconninfoOption *opts = PQconninfo(p->db), *o;
 	size_t n = 0, cap = 8;
@@ -79,7 +79,7 @@ int pg_backup(struct engine_conn *c, const char *path)
 	char **env = NULL;
 	int rc;
 
-	rc = dump_env(p, &env);
+	rc = pg_dump_env(p, &env);
 	if (rc)
 		return rc;
 	sb_addf(&file_arg, "--file=%s", path);

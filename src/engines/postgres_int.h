@@ -67,5 +67,14 @@ void pg_scratch_drop(strata *ctx, const struct strata_url *live,
 
 /* postgres_backup.c */
 int pg_backup(struct engine_conn *c, const char *path);
+/* The PG* environment for a client program, from our connection. */
+int pg_dump_env(struct pg_conn *p, char ***out);
+
+/* postgres_restore.c */
+int pg_inspect_dump(strata *ctx, const char *path, const char *prefix,
+		    bool verify, int64_t *version);
+int pg_restore_dump(struct engine_conn *c, const char *path,
+		    int (*stage)(struct engine_conn *live, void *arg),
+		    void *arg);
 
 #endif

@@ -513,4 +513,5 @@ const struct engine engine_sqlite = {
 	.schema_dump = sqlite_schema_dump,
 	.scratch_create = sqlite_scratch_create,
 	.scratch_drop = sqlite_scratch_drop,
+	.quick_check = sqlite_quick_check,
 };

@@ -90,6 +90,9 @@ void sqlite_staging_clean_unlocked(struct sqlite_conn *s);
 int sqlite_inspect(strata *ctx, const char *path, const char *prefix,
 		   bool verify, int64_t *version);
 
+/* sqlite_quick.c */
+int sqlite_quick_check(struct engine_conn *c, char **problems);
+
 /* sqlite_check.c */
 int sqlite_check(struct engine_conn *c, const char *prefix,
 		 strata_check_result *out);
