@@ -39,7 +39,7 @@ struct run {
 	strata_run *res;
 	size_t cap;
 	int64_t t0;
-	bool ran_one; /* a migration ran on this session */
+	bool ran_one;     /* a migration ran on this session */
 	bool check_after; /* the quick check ran before: run it after too */
 };
 
