@@ -51,14 +51,8 @@ oom:
 }
 
 /* argv for the dump: options from the URL, then the database. */
-struct args {
-	char *v[24];
-	int n;
-	bool oom;
-};
-
 /* One argument: 'opt' followed by 'val' (may be NULL). */
-static void arg(struct args *a, const char *opt, const char *val)
+void my_arg(struct my_args *a, const char *opt, const char *val)
 {
 	struct sb sb = SB_INIT;
 
@@ -73,53 +67,57 @@ static void arg(struct args *a, const char *opt, const char *val)
 		a->oom = true;
 }
 
-static void build_args(struct my_conn *m, struct args *a, const char *path)
+void my_conn_args(struct my_args *a, const struct strata_url *u)
 {
-	const struct strata_url *u = m->url;
 	const char *sock = url_param(u, "socket"), *mode;
 	char port[16];
 
 	if (!sock)
 		sock = url_param(u, "unix_socket");
-	a->v[a->n++] = NULL; /* the program's name, set by dumptool_run */
-	arg(a, "--no-defaults", NULL); /* must come first after the name */
-	arg(a, "--single-transaction", NULL);
-	arg(a, "--routines", NULL);
-	arg(a, "--triggers", NULL);
-	arg(a, "--hex-blob", NULL);
-	arg(a, "--no-tablespaces", NULL);
-	arg(a, "--default-character-set=utf8mb4", NULL);
 	if (u->host)
-		arg(a, "--host=", u->host);
+		my_arg(a, "--host=", u->host);
 	if (u->port) {
 		snprintf(port, sizeof(port), "%d", u->port);
-		arg(a, "--port=", port);
-		arg(a, "--protocol=TCP", NULL);
+		my_arg(a, "--port=", port);
+		my_arg(a, "--protocol=TCP", NULL);
 	}
 	if (u->user)
-		arg(a, "--user=", u->user);
+		my_arg(a, "--user=", u->user);
 	if (sock)
-		arg(a, "--socket=", sock);
+		my_arg(a, "--socket=", sock);
 	mode = url_param(u, "sslmode");
 	if (mode && strncasecmp(mode, "disable", 7) != 0 &&
 	    strncasecmp(mode, "prefer", 6) != 0)
-		arg(a, "--ssl", NULL);
+		my_arg(a, "--ssl", NULL);
 	if (url_param(u, "sslrootcert"))
-		arg(a, "--ssl-ca=", url_param(u, "sslrootcert"));
+		my_arg(a, "--ssl-ca=", url_param(u, "sslrootcert"));
 	if (url_param(u, "sslcert"))
-		arg(a, "--ssl-cert=", url_param(u, "sslcert"));
+		my_arg(a, "--ssl-cert=", url_param(u, "sslcert"));
 	if (url_param(u, "sslkey"))
-		arg(a, "--ssl-key=", url_param(u, "sslkey"));
-	arg(a, "--result-file=", path);
-	arg(a, m->dbname, NULL);
-	a->v[a->n] = NULL;
+		my_arg(a, "--ssl-key=", url_param(u, "sslkey"));
 }
 
-static void args_free(struct args *a)
+void my_args_release(struct my_args *a)
 {
 	for (int i = 1; i < a->n; i++)
 		free(a->v[i]);
 	a->n = 0;
+}
+
+static void build_args(struct my_conn *m, struct my_args *a, const char *path)
+{
+	a->v[a->n++] = NULL; /* the program's name, set by dumptool_run */
+	my_arg(a, "--no-defaults", NULL); /* must come first after the name */
+	my_arg(a, "--single-transaction", NULL);
+	my_arg(a, "--routines", NULL);
+	my_arg(a, "--triggers", NULL);
+	my_arg(a, "--hex-blob", NULL);
+	my_arg(a, "--no-tablespaces", NULL);
+	my_arg(a, "--default-character-set=utf8mb4", NULL);
+	my_conn_args(a, m->url);
+	my_arg(a, "--result-file=", path);
+	my_arg(a, m->dbname, NULL);
+	a->v[a->n] = NULL;
 }
 
 int my_backup(struct engine_conn *c, const char *path)
@@ -127,7 +125,7 @@ int my_backup(struct engine_conn *c, const char *path)
 	static const char *const progs[] = { "mysqldump", "mariadb-dump",
 					     NULL };
 	struct my_conn *m = (struct my_conn *)c;
-	struct args a = { .n = 0 };
+	struct my_args a = { .n = 0 };
 	char **env;
 	int rc;
 
@@ -141,6 +139,6 @@ int my_backup(struct engine_conn *c, const char *path)
 			"install the MySQL/MariaDB client programs (Debian: apt-get install mariadb-client), or run without --backup",
 			my_one_line);
 	dumptool_env_free(env);
-	args_free(&a);
+	my_args_release(&a);
 	return rc;
 }

@@ -83,6 +83,20 @@ int my_check(struct engine_conn *c, const char *prefix,
 /* mysql_backup.c */
 int my_backup(struct engine_conn *c, const char *path);
 /* Our environment with MYSQL_PWD set to password (NULL: unset); or NULL. */
+/*
+ * The argument vector of a client program (mysqldump, mariadb): v[0] is
+ * left for the program's name; my_arg appends 'opt' and 'val' (may be
+ * NULL) as one argument, setting oom when memory or room runs out.
+ */
+struct my_args {
+	char *v[24];
+	int n;
+	bool oom;
+};
+void my_arg(struct my_args *a, const char *opt, const char *val);
+/* The URL's connection as client options: host, port, user, socket, TLS. */
+void my_conn_args(struct my_args *a, const struct strata_url *u);
+void my_args_release(struct my_args *a); /* frees v[1..n) */
 char **my_dump_env(const char *password);
 
 /* mysql_restore.c */

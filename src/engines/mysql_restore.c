@@ -66,62 +66,15 @@ int my_inspect_dump(strata *ctx, const char *path, const char *prefix,
 	return STRATA_OK;
 }
 
-struct args {
-	char *v[20];
-	int n;
-	bool oom;
-};
-
-static void arg(struct args *a, const char *opt, const char *val)
-{
-	struct sb sb = SB_INIT;
-
-	if (a->n >= (int)(sizeof(a->v) / sizeof(a->v[0])) - 1) {
-		a->oom = true;
-		return;
-	}
-	sb_adds(&sb, opt);
-	if (val)
-		sb_adds(&sb, val);
-	if (!(a->v[a->n++] = sb_detach(&sb)))
-		a->oom = true;
-}
-
 /* The client's options: the connection of the URL, then the database. */
-static void build_args(struct my_conn *m, struct args *a)
+static void build_args(struct my_conn *m, struct my_args *a)
 {
-	const struct strata_url *u = m->url;
-	const char *sock = url_param(u, "socket"), *mode;
-	char port[16];
-
-	if (!sock)
-		sock = url_param(u, "unix_socket");
 	a->v[a->n++] = NULL; /* the program's name, set by dumptool_exec */
-	arg(a, "--no-defaults", NULL);
-	arg(a, "--batch", NULL);
-	arg(a, "--default-character-set=utf8mb4", NULL);
-	if (u->host)
-		arg(a, "--host=", u->host);
-	if (u->port) {
-		snprintf(port, sizeof(port), "%d", u->port);
-		arg(a, "--port=", port);
-		arg(a, "--protocol=TCP", NULL);
-	}
-	if (u->user)
-		arg(a, "--user=", u->user);
-	if (sock)
-		arg(a, "--socket=", sock);
-	mode = url_param(u, "sslmode");
-	if (mode && strncasecmp(mode, "disable", 7) != 0 &&
-	    strncasecmp(mode, "prefer", 6) != 0)
-		arg(a, "--ssl", NULL);
-	if (url_param(u, "sslrootcert"))
-		arg(a, "--ssl-ca=", url_param(u, "sslrootcert"));
-	if (url_param(u, "sslcert"))
-		arg(a, "--ssl-cert=", url_param(u, "sslcert"));
-	if (url_param(u, "sslkey"))
-		arg(a, "--ssl-key=", url_param(u, "sslkey"));
-	arg(a, "--database=", m->dbname);
+	my_arg(a, "--no-defaults", NULL);
+	my_arg(a, "--batch", NULL);
+	my_arg(a, "--default-character-set=utf8mb4", NULL);
+	my_conn_args(a, m->url);
+	my_arg(a, "--database=", m->dbname);
 	a->v[a->n] = NULL;
 }
 
@@ -209,7 +162,7 @@ int my_restore_dump(struct engine_conn *c, const char *path,
 {
 	static const char *const progs[] = { "mariadb", "mysql", NULL };
 	struct my_conn *m = (struct my_conn *)c;
-	struct args a = { .n = 0 };
+	struct my_args a = { .n = 0 };
 	char **env = my_dump_env(m->url->password);
 	int rc;
 
@@ -231,7 +184,6 @@ int my_restore_dump(struct engine_conn *c, const char *path,
 	if (!rc)
 		warn_leftovers(m, path);
 	dumptool_env_free(env);
-	for (int i = 1; i < a.n; i++)
-		free(a.v[i]);
+	my_args_release(&a);
 	return rc;
 }
