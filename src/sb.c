@@ -84,15 +84,25 @@ void sb_addf(struct sb *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
-void sb_add_ident(struct sb *sb, const char *name)
+static void add_quoted(struct sb *sb, const char *name, char q)
 {
-	sb_addc(sb, '"');
+	sb_addc(sb, q);
 	for (; *name; name++) {
-		if (*name == '"')
-			sb_addc(sb, '"');
+		if (*name == q)
+			sb_addc(sb, q);
 		sb_addc(sb, *name);
 	}
-	sb_addc(sb, '"');
+	sb_addc(sb, q);
+}
+
+void sb_add_ident(struct sb *sb, const char *name)
+{
+	add_quoted(sb, name, '"');
+}
+
+void sb_add_backticked(struct sb *sb, const char *name)
+{
+	add_quoted(sb, name, '`');
 }
 
 void sb_reset(struct sb *sb)

@@ -27,6 +27,8 @@ void sb_vaddf(struct sb *sb, const char *fmt, va_list ap)
 /* An SQL identifier in double quotes, inner quotes doubled (SQLite,
  * PostgreSQL). */
 void sb_add_ident(struct sb *sb, const char *name);
+/* The same in backticks, inner backticks doubled (MySQL). */
+void sb_add_backticked(struct sb *sb, const char *name);
 void sb_reset(struct sb *sb);   /* empty it, keep the memory */
 void sb_release(struct sb *sb); /* free the memory, back to SB_INIT */
 char *sb_detach(struct sb *sb); /* caller frees; NULL if it failed */

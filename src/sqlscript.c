@@ -25,6 +25,7 @@
 #include "sb.h"
 #include "session.h"
 #include "sqlsplit.h"
+#include "track.h"
 #include "util.h"
 
 enum kind { K_SQLITE, K_PG, K_MY };
@@ -45,17 +46,6 @@ struct script {
 
 /* ---- quoting --------------------------------------------------------------
  */
-
-static void add_backticked(struct sb *sb, const char *name)
-{
-	sb_addc(sb, '`');
-	for (; *name; name++) {
-		if (*name == '`')
-			sb_addc(sb, '`');
-		sb_addc(sb, *name);
-	}
-	sb_addc(sb, '`');
-}
 
 /*
  * A string literal the engine reads back as exactly 's' (len bytes), or
@@ -210,19 +200,6 @@ static int pg_url_schemas(struct script *sc)
 
 /* ---- the plan -------------------------------------------------------------
  */
-
-/* The stored down SQL keeps a no-transaction migration's mode (track.c). */
-static char *stored_down(const struct migration *m)
-{
-	struct sb sql = SB_INIT;
-
-	if (!m->down)
-		return NULL;
-	if (m->flags & STRATA_NO_TRANSACTION)
-		sb_adds(&sql, "-- strata:no-transaction\n");
-	sb_add(&sql, m->down, m->down_len);
-	return sb_detach(&sql);
-}
 
 /*
  * Offline: the plan from the files, as if every migration up to sc->at
@@ -529,12 +506,12 @@ static void prologue(struct script *sc, const strata_script_opts *o)
 		sb_adds(out, "SET NAMES utf8mb4;\n");
 		if (sc->db && o->direction == STRATA_UP) {
 			sb_adds(out, "CREATE DATABASE IF NOT EXISTS ");
-			add_backticked(out, sc->db);
+			sb_add_backticked(out, sc->db);
 			sb_adds(out, ";\n");
 		}
 		if (sc->db) {
 			sb_adds(out, "USE ");
-			add_backticked(out, sc->db);
+			sb_add_backticked(out, sc->db);
 			sb_adds(out, ";\n");
 		}
 		break;
@@ -552,7 +529,7 @@ static void session_reset(struct script *sc)
 		sb_adds(&sc->out, "RESET search_path;\n");
 	else if (sc->kind == K_MY && sc->db) {
 		sb_adds(&sc->out, "USE ");
-		add_backticked(&sc->out, sc->db);
+		sb_add_backticked(&sc->out, sc->db);
 		sb_adds(&sc->out, ";\n");
 	}
 }
@@ -606,7 +583,7 @@ static void guard(struct script *sc)
 	sb_addf(o, "CREATE TEMPORARY TABLE %s_guard (ok INTEGER, CONSTRAINT ",
 		sc->prefix);
 	if (sc->kind == K_MY)
-		add_backticked(o, what);
+		sb_add_backticked(o, what);
 	else
 		sb_add_ident(o, what);
 	sb_addf(o, " CHECK (ok = 1));\nINSERT INTO %s_guard SELECT ",
@@ -658,7 +635,7 @@ static int step(struct script *sc, const strata_step *s, size_t i)
 	add_body(sc, s->sql, s->sql_len);
 
 	if (up) {
-		char *down = stored_down(m);
+		char *down = track_down_text(m);
 		if (m->down && !down)
 			return err_oom(sc->ctx);
 		sb_adds(o, "INSERT INTO ");
@@ -735,7 +712,7 @@ static int script_setup(struct script *sc, strata *ctx)
 		return pg_url_schemas(sc);
 	if (sc->kind == K_MY && ctx->url.dbname && *ctx->url.dbname) {
 		sc->db = ctx->url.dbname;
-		add_backticked(&sc->qual, sc->db);
+		sb_add_backticked(&sc->qual, sc->db);
 		sb_addc(&sc->qual, '.');
 		if (sc->qual.failed)
 			return err_oom(ctx);

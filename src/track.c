@@ -102,8 +102,7 @@ int track_read_applied(struct engine_conn *c, const char *prefix,
 	return rc;
 }
 
-/* The stored down SQL keeps a no-transaction migration's mode. */
-static char *stored_down(const struct migration *m)
+char *track_down_text(const struct migration *m)
 {
 	struct sb sql = SB_INIT;
 
@@ -119,7 +118,7 @@ int track_insert_applied(struct engine_conn *c, const char *prefix,
 			 const struct migration *m, const char *applied_at,
 			 int64_t execution_ms)
 {
-	char *down = stored_down(m);
+	char *down = track_down_text(m);
 	int rc;
 
 	if (m->down && !down)
@@ -151,7 +150,7 @@ int track_delete_applied(struct engine_conn *c, const char *prefix,
 int track_update_applied(struct engine_conn *c, const char *prefix,
 			 const struct migration *m)
 {
-	char *down = stored_down(m);
+	char *down = track_down_text(m);
 	int rc;
 
 	if (m->down && !down)

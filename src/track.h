@@ -27,6 +27,13 @@ struct hist_row {
  */
 char *track_sql(struct engine_conn *c, const char *prefix, const char *tmpl);
 
+/*
+ * The down SQL as strata_migrations stores it: a no-transaction
+ * migration's keeps its mode in a first line.  NULL without a down (or
+ * on OOM: check m->down); caller frees.
+ */
+char *track_down_text(const struct migration *m);
+
 /* Every applied row (without the stored SQL), sorted by version. */
 int track_read_applied(struct engine_conn *c, const char *prefix,
 		       struct applied_list *out);

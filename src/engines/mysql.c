@@ -55,18 +55,6 @@ char *my_one_line(const char *s)
 	return out;
 }
 
-/* `name` with inner backticks doubled, appended to sb. */
-static void add_ident(struct sb *sb, const char *name)
-{
-	sb_addc(sb, '`');
-	for (; *name; name++) {
-		if (*name == '`')
-			sb_addc(sb, '`');
-		sb_addc(sb, *name);
-	}
-	sb_addc(sb, '`');
-}
-
 /* `db`.`prefix_table`: the URL's database, whatever a migration USEs. */
 static void my_tracking_name(struct engine_conn *c, const char *prefix,
 			     const char *table, struct sb *out)
@@ -74,13 +62,13 @@ static void my_tracking_name(struct engine_conn *c, const char *prefix,
 	struct my_conn *m = (struct my_conn *)c;
 	struct sb name = SB_INIT;
 
-	add_ident(out, m->dbname ? m->dbname : "");
+	sb_add_backticked(out, m->dbname ? m->dbname : "");
 	sb_addc(out, '.');
 	sb_addf(&name, "%s_%s", prefix, table);
 	if (name.failed)
 		out->failed = true;
 	else
-		add_ident(out, name.buf);
+		sb_add_backticked(out, name.buf);
 	sb_release(&name);
 }
 
@@ -338,7 +326,7 @@ static int missing_database(struct my_conn *m, enum connect_mode mode)
 		return STRATA_OK;
 	}
 	sb_adds(&sql, "CREATE DATABASE IF NOT EXISTS ");
-	add_ident(&sql, m->dbname);
+	sb_add_backticked(&sql, m->dbname);
 	sb_adds(&sql, " CHARACTER SET utf8mb4");
 	rc = sql.failed ? err_oom(m->base.ctx)
 			: my_exec_simple(m, m->db, sql.buf);
@@ -855,7 +843,7 @@ static int my_tracking_create(struct engine_conn *c, const char *prefix)
 	 * history first, so that a runner that sees the migrations table
 	 * (how tracking_exists answers) finds the history table too.
 	 */
-	add_ident(&qual, m->dbname ? m->dbname : "");
+	sb_add_backticked(&qual, m->dbname ? m->dbname : "");
 	sb_addc(&qual, '.');
 	if (!qual.failed)
 		my_tracking_ddl(&sql, qual.buf, prefix);
