@@ -10,7 +10,7 @@ set -e
 set_name=${1:-build}
 BUILD_PKGS="gcc make pkg-config libsqlite3-dev libnettle-dev libjansson-dev sqlite3 \
 libpq-dev libmariadb-dev"
-TEST_PKGS="libcmocka-dev python3-pytest postgresql-15 postgresql-client-15 \
+TEST_PKGS="libcmocka-dev python3-pytest python3-pymysql postgresql-15 postgresql-client-15 \
 mariadb-server mariadb-client"
 case "$set_name" in
 build) pkgs=$BUILD_PKGS ;;
