@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,16 +36,20 @@ static char *read_line(int fd)
 	return strdup(buf);
 }
 
-/* Parse "k=v k=v" into an attempt and a human description of the holder. */
-static void parse_line(const char *line, struct attempt *a)
+/*
+ * Parse "k=v k=v" into an attempt and a human description of the holder;
+ * false when memory ran out (*a is then released).
+ */
+static bool parse_line(const char *line, struct attempt *a)
 {
 	const char *pid = NULL, *host = NULL, *since = NULL;
 	char *copy = strdup(line), *save = NULL, *tok;
 	struct sb holder = SB_INIT;
+	bool oom = false;
 
 	attempt_release(a);
 	if (!copy)
-		return;
+		return false;
 	for (tok = strtok_r(copy, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save)) {
 		char *eq = strchr(tok, '=');
@@ -64,9 +69,9 @@ static void parse_line(const char *line, struct attempt *a)
 			a->direction =
 				!strcmp(eq, "down") ? STRATA_DOWN : STRATA_UP;
 		else if (!strcmp(tok, "started_at"))
-			a->started_at = strdup(eq);
+			oom |= !(a->started_at = strdup(eq));
 		else if (!strcmp(tok, "name"))
-			a->name = strdup(eq);
+			oom |= !(a->name = strdup(eq));
 	}
 	if (pid) {
 		sb_addf(&holder, "pid %s on %s", pid, host ? host : "?");
@@ -75,32 +80,45 @@ static void parse_line(const char *line, struct attempt *a)
 		a->holder = sb_detach(&holder);
 	}
 	free(copy);
+	if (oom || (pid && !a->holder)) {
+		attempt_release(a);
+		return false;
+	}
+	return true;
 }
 
 /* Rewrite the file: the holder, then the attempt if there is one. */
 static int write_line(struct sqlite_conn *s, const struct attempt *a)
 {
-	struct sb line = SB_INIT;
+	const char *head = s->lock_line ? s->lock_line : "";
+	struct sb attempt = SB_INIT;
+	struct iovec v[3];
+	size_t len;
 	int rc = STRATA_OK;
 
-	sb_adds(&line, s->lock_line ? s->lock_line : "");
+	/* Only the attempt is formatted: clearing it needs no memory. */
 	if (a && a->present)
-		sb_addf(&line,
+		sb_addf(&attempt,
 			" version=%lld direction=%s started_at=%s name=%s",
 			(long long)a->version,
 			a->direction == STRATA_DOWN ? "down" : "up",
 			a->started_at ? a->started_at : "",
 			a->name ? a->name : "");
-	sb_addc(&line, '\n');
-	if (line.failed)
+	if (attempt.failed) {
+		sb_release(&attempt);
 		return err_oom(s->base.ctx);
+	}
+	v[0] = (struct iovec){ (void *)head, strlen(head) };
+	v[1] = (struct iovec){ attempt.buf, attempt.len };
+	v[2] = (struct iovec){ (void *)"\n", 1 };
+	len = v[0].iov_len + v[1].iov_len + 1;
 	/* An ordinary write: no fsync, no commit. */
-	if (pwrite(s->lock_fd, line.buf, line.len, 0) != (ssize_t)line.len ||
-	    ftruncate(s->lock_fd, (off_t)line.len) != 0)
+	if (pwritev(s->lock_fd, v, 3, 0) != (ssize_t)len ||
+	    ftruncate(s->lock_fd, (off_t)len) != 0)
 		rc = err_set(s->base.ctx, STRATA_EIO,
 			     "cannot write lock file '%s': %s", s->lock_path,
 			     strerror(errno));
-	sb_release(&line);
+	sb_release(&attempt);
 	return rc;
 }
 
@@ -153,7 +171,13 @@ int sqlite_lock(struct engine_conn *c, int timeout_s)
 	}
 	/* An attempt left here was a runner that died: keep it on record. */
 	line = read_line(s->lock_fd);
-	parse_line(line ? line : "", &s->stale);
+	if (!line || !parse_line(line, &s->stale)) {
+		free(line); /* the file stays as it is, for the next runner */
+		flock(s->lock_fd, LOCK_UN);
+		close(s->lock_fd);
+		s->lock_fd = -1;
+		return err_oom(c->ctx);
+	}
 	free(line);
 	util_now_iso(since);
 	sb_addf(&holder, "pid=%ld host=%s since=%s", (long)getpid(),
@@ -241,7 +265,10 @@ int sqlite_attempt_peek(struct engine_conn *c, const char *prefix,
 	close(fd);
 	if (!line)
 		return err_oom(c->ctx);
-	parse_line(line, a);
+	if (!parse_line(line, a)) {
+		free(line);
+		return err_oom(c->ctx);
+	}
 	free(line);
 	a->alive = held;
 	if (!held) { /* a holder line without a lock is history */
