@@ -45,6 +45,9 @@ struct outcome {
 	int64_t failed_version;
 };
 
+/* A dead runner's note that could not be recorded stays for the next run. */
+static bool note_may_stay;
+
 /* Run op on a fresh context over the fake; nothing may stay open. */
 static struct outcome run_op(enum op op, const strata_migration *m, size_t n)
 {
@@ -72,7 +75,8 @@ static struct outcome run_op(enum op op, const strata_migration *m, size_t n)
 	assert_int_equal(fake.open_conns, 0);
 	assert_int_equal(fake.locks_held, 0);
 	assert_false(fake.in_txn);
-	assert_false(fake.note_present); /* the attempt's note is cleared */
+	if (!note_may_stay) /* the attempt's note is cleared */
+		assert_false(fake.note_present);
 	return o;
 }
 
@@ -458,6 +462,91 @@ static void test_redo_failures(void **state)
 	fake_done();
 }
 
+/* ---- a dead runner's attempt ------------------------------------------- */
+
+/* Migration 1 applied, and a runner died in migration 2. */
+static void dead_in_two(bool rows, bool implicit)
+{
+	fake_reset(rows);
+	assert_int_equal(run_op(OP_UP, three, 1).rc, STRATA_OK);
+	fake_rearm();
+	if (rows) {
+		fake_add_hist(2, "b", "up", "running");
+		if (implicit)
+			fake.db.hist[fake.db.n_hist - 1].statements_done = 1;
+	} else {
+		fake.note_present = true;
+		fake.note_version = 2;
+		snprintf(fake.note_name, sizeof(fake.note_name), "b");
+		fake.note_direction = STRATA_UP;
+	}
+}
+
+static void test_dead_attempt_recorded(void **state)
+{
+	const struct fake_hist *h;
+	struct outcome o;
+	int n;
+
+	(void)state;
+	for (int rows = 0; rows < 2; rows++) {
+		/* Recorded failed/interrupted, then the run goes on. */
+		dead_in_two(rows, false);
+		o = run_op(OP_UP, three, 3);
+		assert_int_equal(o.rc, STRATA_OK);
+		assert_int_equal(fake.db.n_applied, 3);
+		n = 0;
+		for (size_t i = 0; i < fake.db.n_hist; i++)
+			if (fake.db.hist[i].version == 2 &&
+			    !strcmp(fake.db.hist[i].error, "interrupted")) {
+				assert_string_equal(fake.db.hist[i].status,
+						    "failed");
+				n++;
+			}
+		assert_int_equal(n, 1);
+		assert_string_equal(hist_of(2)->status, "success");
+
+		/* Recording it fails: nothing runs, the record stays. */
+		dead_in_two(rows, false);
+		fake.fail_at[rows ? FAKE_HISTORY_FINISH : FAKE_HISTORY_INSERT] =
+			1;
+		note_may_stay = true;
+		o = run_op(OP_UP, three, 3);
+		note_may_stay = false;
+		assert_int_not_equal(o.rc, STRATA_OK);
+		assert_int_equal(fake.calls[FAKE_EXEC], 0);
+		assert_null(fake_applied_row(2));
+		if (!rows) {
+			assert_true(fake.note_present);
+			assert_int_equal(fake.db.n_hist, 1);
+		} else {
+			h = hist_of(2);
+			assert_string_equal(h->status, "running");
+		}
+
+		/* Its runner is alive: the run waits its turn (lock). */
+		dead_in_two(rows, false);
+		fake.other_holder = true;
+		fake.fail_at[FAKE_LOCK] = 1;
+		note_may_stay = true;
+		o = run_op(OP_UP, three, 3);
+		note_may_stay = false;
+		assert_int_equal(o.rc, STRATA_ELOCKED);
+		assert_int_equal(fake.calls[FAKE_EXEC], 0);
+		assert_null(hist_of(2) ? strstr(hist_of(2)->error, "interr")
+				       : NULL);
+	}
+	/* A server attempt that had committed a statement: dirty. */
+	dead_in_two(true, true);
+	o = run_op(OP_UP, three, 3);
+	assert_int_equal(o.rc, STRATA_EDIRTY);
+	assert_string_equal(hist_of(2)->status, "dirty");
+	assert_string_equal(hist_of(2)->error, "interrupted");
+	assert_null(fake_applied_row(2));
+	assert_int_equal(fake.calls[FAKE_EXEC], 0);
+	fake_done();
+}
+
 /* The happy path: one commit per migration, the lock taken once. */
 static void test_up_counts(void **state)
 {
@@ -501,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_refusals_write_nothing),
 		cmocka_unit_test(test_down_every_failure_point),
 		cmocka_unit_test(test_redo_failures),
+		cmocka_unit_test(test_dead_attempt_recorded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
