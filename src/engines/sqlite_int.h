@@ -23,7 +23,7 @@ struct sqlite_conn {
 	char *path;           /* the database file, or ":memory:" */
 	char *lock_path;      /* NULL for :memory: */
 	int lock_fd;          /* -1 unless the run lock is held */
-	char *lock_line;      /* the holder part of the lock file's line */
+	char *lock_line;      /* the lock line's holder part, '\n' */
 	struct attempt stale; /* left in the lock file by a dead runner */
 	struct touched touched;
 	bool fk_was_on;

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,35 +89,36 @@ static bool parse_line(const char *line, struct attempt *a)
 /* Rewrite the file: the holder, then the attempt if there is one. */
 static int write_line(struct sqlite_conn *s, const struct attempt *a)
 {
-	const char *head = s->lock_line ? s->lock_line : "";
-	struct sb attempt = SB_INIT;
-	struct iovec v[3];
-	size_t len;
+	const char *head = s->lock_line ? s->lock_line : "\n";
+	size_t head_len = strlen(head) - 1; /* without its newline */
+	struct sb line = SB_INIT;
+	const char *buf = head;
+	size_t len = head_len + 1;
 	int rc = STRATA_OK;
 
-	/* Only the attempt is formatted: clearing it needs no memory. */
-	if (a && a->present)
-		sb_addf(&attempt,
-			" version=%lld direction=%s started_at=%s name=%s",
+	/* Only a line with an attempt is built: clearing needs no memory. */
+	if (a && a->present) {
+		sb_add(&line, head, head_len);
+		sb_addf(&line,
+			" version=%lld direction=%s started_at=%s name=%s\n",
 			(long long)a->version,
 			a->direction == STRATA_DOWN ? "down" : "up",
 			a->started_at ? a->started_at : "",
 			a->name ? a->name : "");
-	if (attempt.failed) {
-		sb_release(&attempt);
-		return err_oom(s->base.ctx);
+		if (line.failed) {
+			sb_release(&line);
+			return err_oom(s->base.ctx);
+		}
+		buf = line.buf;
+		len = line.len;
 	}
-	v[0] = (struct iovec){ (void *)head, strlen(head) };
-	v[1] = (struct iovec){ attempt.buf, attempt.len };
-	v[2] = (struct iovec){ (void *)"\n", 1 };
-	len = v[0].iov_len + v[1].iov_len + 1;
 	/* An ordinary write: no fsync, no commit. */
-	if (pwritev(s->lock_fd, v, 3, 0) != (ssize_t)len ||
+	if (pwrite(s->lock_fd, buf, len, 0) != (ssize_t)len ||
 	    ftruncate(s->lock_fd, (off_t)len) != 0)
 		rc = err_set(s->base.ctx, STRATA_EIO,
 			     "cannot write lock file '%s': %s", s->lock_path,
 			     strerror(errno));
-	sb_release(&attempt);
+	sb_release(&line);
 	return rc;
 }
 
@@ -180,7 +180,7 @@ int sqlite_lock(struct engine_conn *c, int timeout_s)
 	}
 	free(line);
 	util_now_iso(since);
-	sb_addf(&holder, "pid=%ld host=%s since=%s", (long)getpid(),
+	sb_addf(&holder, "pid=%ld host=%s since=%s\n", (long)getpid(),
 		util_host(), since);
 	free(s->lock_line);
 	s->lock_line = sb_detach(&holder);
