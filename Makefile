@@ -113,8 +113,15 @@ $(BIN): $(CLI_OBJ) $(BUILD)/libstrata-internal.a
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libstrata-internal.a
 	@mkdir -p $(@D)
 	$(call SAY,LINK)$(CC) $(ALL_CPPFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) $(ALL_CFLAGS) \
-		-o $@ $< $(BUILD)/libstrata-internal.a $(PKG_LIBS) \
-		$(shell $(PKG_CONFIG) --libs cmocka) $(LDFLAGS)
+		-o $@ $(filter %.c,$^) $(BUILD)/libstrata-internal.a $(PKG_LIBS) \
+		$(shell $(PKG_CONFIG) --libs cmocka) $(UNIT_LDFLAGS) $(LDFLAGS)
+
+# The runner's tests run over an in-memory engine (tests/unit/fake_engine.c).
+$(BUILD)/tests/test_runner: tests/unit/fake_engine.c tests/unit/fake_engine.h
+# The allocation-failure pass: every allocation of our code goes through
+# the test's wrappers, which fail the Nth one (tests/unit/test_oom.c).
+$(BUILD)/tests/test_oom: UNIT_LDFLAGS = \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
 
 # examples/app, built against this tree (see examples/app/README.md).
 examples: $(BIN) $(STATIC_LIB)

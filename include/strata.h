@@ -323,8 +323,13 @@ typedef struct strata_run {
 	strata_run_item *done; /* in the order they ran */
 	bool failed;
 	strata_run_item failure; /* valid when failed */
-	const char *error;       /* when failed: the message, with file:line */
-	const char *backup;      /* the backup written first, or NULL */
+	/*
+	 * When failed: the message, with file:line.  This and failure.name
+	 * are NULL only if memory ran out copying them (strata_errmsg()
+	 * still has the message).
+	 */
+	const char *error;
+	const char *backup; /* the backup written first, or NULL */
 	int64_t total_ms;
 } strata_run;
 

@@ -266,4 +266,14 @@ extern const struct engine engine_mysql;
 /* The engine for a parsed URL, or NULL (message set: not built in). */
 const struct engine *engine_find(strata *ctx, const struct strata_url *url);
 
+/*
+ * Tests only (tests/unit/fake_engine.c): register one more engine, found
+ * by its name and URL schemes (written scheme://...) before the built-in
+ * ones; NULL unregisters it.  The CLI never calls it, so no other scheme
+ * is ever accepted.  engine_test_scheme: the registered engine's name if
+ * s[0..n) is one of its schemes, else NULL (url.c asks it).
+ */
+void engine_register_test(const struct engine *e);
+const char *engine_test_scheme(const char *s, size_t n);
+
 #endif

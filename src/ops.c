@@ -176,7 +176,7 @@ static int repair_checksums(struct session *s, strata_repair_result *r)
 		c->new_checksum = strdup(m->checksum);
 		if (!c->name || !c->old_checksum || !c->new_checksum) {
 			plan_diff_release(&d);
-			return err_oom(s->ctx);
+			return err_oom(s->ctx); /* strata_repair_free frees */
 		}
 	}
 	plan_diff_release(&d);

@@ -400,6 +400,11 @@ static int run_job(struct run *r, const struct job *j)
 			err_prefix(s->ctx, "%s: ", j->where);
 		record_failure(r, j, &a, ms, &info);
 		r->res->failed = true;
+		/*
+		 * Copies for the caller.  If memory ran out here they stay
+		 * NULL: the migration's own code and message (strata_errmsg)
+		 * are what the caller acts on, not this out of memory.
+		 */
 		r->res->failure = (strata_run_item){
 			.direction = j->direction,
 			.version = j->version,

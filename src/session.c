@@ -95,11 +95,14 @@ static int recover_dead_attempt(struct session *s)
 				   : "interrupted",
 	};
 	if (!committed) {
-		rc = session_ensure_tables(s);
+		/* Room first: a recorded attempt must then be cleared. */
+		rc = push_recovered(s, a.version);
+		if (!rc)
+			rc = session_ensure_tables(s);
 		if (!rc)
 			rc = track_attempt_record(s->c, s->ctx->table, &a, &h);
-		if (!rc)
-			rc = push_recovered(s, a.version);
+		if (rc && s->n_recovered)
+			s->n_recovered--;
 		if (!rc)
 			log_msg(s->ctx, STRATA_LOG_WARN,
 				"recorded the interrupted %s of %lld_%s as %s",

@@ -112,9 +112,13 @@ static int add_running(struct session *s, struct status_box *b)
 		row->statements_done = -1;
 		if (!a.alive)
 			row->error = strdup("its runner is gone");
+		if ((a.name && !row->name) || !row->direction || !row->status ||
+		    (a.started_at && !row->started_at) ||
+		    (!a.alive && !row->error))
+			rc = err_oom(s->ctx); /* the box frees the row */
 	}
 	attempt_release(&a);
-	return STRATA_OK;
+	return rc;
 }
 
 static int fill(struct session *s, struct status_box *b)

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "banned.h"
+#include "engine.h"
 #include "err.h"
 #include "sb.h"
 
@@ -77,7 +78,7 @@ static const char *server_engine(const char *s, size_t n)
 		return "postgres";
 	if (scheme_is(s, n, "mysql") || scheme_is(s, n, "mariadb"))
 		return "mysql";
-	return NULL;
+	return engine_test_scheme(s, n); /* a test's engine, or NULL */
 }
 
 static bool has_suffix(const char *s, const char *suffix)

@@ -50,12 +50,12 @@ struct sqlite_conn {
 	struct engine_conn base; /* first: the runner sees only this */
 	sqlite3 *db;
 	bool owns_db;
-	char *path;      /* the database file, or ":memory:" */
-	char *lock_path; /* NULL for :memory: */
-	int lock_fd;     /* -1 unless the run lock is held */
-	char *lock_line; /* the holder part of the lock file's line */
-	size_t lock_len; /* bytes written to it so far, when known */
-	bool lock_len_known;
+	char *path;           /* the database file, or ":memory:" */
+	char *lock_path;      /* NULL for :memory: */
+	int lock_fd;          /* -1 unless the run lock is held */
+	char *lock_line;      /* the lock line's holder part, '\n' */
+	size_t lock_len;      /* the file's length, when known */
+	bool lock_len_known;  /* the file's length was set this run */
 	struct attempt stale; /* left in the lock file by a dead runner */
 	struct fk_map fk;
 	bool fk_was_on;

@@ -37,16 +37,20 @@ static char *read_line(int fd)
 	return strdup(buf);
 }
 
-/* Parse "k=v k=v" into an attempt and a human description of the holder. */
-static void parse_line(const char *line, struct attempt *a)
+/*
+ * Parse "k=v k=v" into an attempt and a human description of the holder;
+ * false when memory ran out (*a is then released).
+ */
+static bool parse_line(const char *line, struct attempt *a)
 {
 	const char *pid = NULL, *host = NULL, *since = NULL;
 	char *copy = strdup(line), *save = NULL, *tok;
 	struct sb holder = SB_INIT;
+	bool oom = false;
 
 	attempt_release(a);
 	if (!copy)
-		return;
+		return false;
 	for (tok = strtok_r(copy, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save)) {
 		char *eq = strchr(tok, '=');
@@ -66,9 +70,9 @@ static void parse_line(const char *line, struct attempt *a)
 			a->direction =
 				!strcmp(eq, "down") ? STRATA_DOWN : STRATA_UP;
 		else if (!strcmp(tok, "started_at"))
-			a->started_at = strdup(eq);
+			oom |= !(a->started_at = strdup(eq));
 		else if (!strcmp(tok, "name"))
-			a->name = strdup(eq);
+			oom |= !(a->name = strdup(eq));
 	}
 	if (pid) {
 		sb_addf(&holder, "pid %s on %s", pid, host ? host : "?");
@@ -77,39 +81,64 @@ static void parse_line(const char *line, struct attempt *a)
 		a->holder = sb_detach(&holder);
 	}
 	free(copy);
+	if (oom || (pid && !a->holder)) {
+		attempt_release(a);
+		return false;
+	}
+	return true;
 }
 
-/* Rewrite the file: the holder, then the attempt if there is one. */
+/*
+ * Rewrite the file: the holder, then the attempt if there is one.  One
+ * pwrite, no fsync, no commit: spaces after the newline cover a longer
+ * earlier line (readers stop at the newline), so only the run's first
+ * write (or a clearing too long for the stack) also sets the length.
+ * Clearing allocates nothing: it must work when memory has run out.
+ */
 static int write_line(struct sqlite_conn *s, const struct attempt *a)
 {
+	const char *head = s->lock_line ? s->lock_line : "\n";
+	size_t head_len = strlen(head) - 1; /* without its newline */
 	struct sb line = SB_INIT;
+	const char *buf = head;
+	size_t len = head_len + 1;
+	bool truncate = !s->lock_len_known;
+	char clear[512];
 	int rc = STRATA_OK;
 
-	sb_adds(&line, s->lock_line ? s->lock_line : "");
-	if (a && a->present)
+	if (a && a->present) {
+		sb_add(&line, head, head_len);
 		sb_addf(&line,
-			" version=%lld direction=%s started_at=%s name=%s",
+			" version=%lld direction=%s started_at=%s name=%s\n",
 			(long long)a->version,
 			a->direction == STRATA_DOWN ? "down" : "up",
 			a->started_at ? a->started_at : "",
 			a->name ? a->name : "");
-	sb_addc(&line, '\n');
-	/*
-	 * An ordinary write: no fsync, no commit.  Spaces after the newline
-	 * cover a longer earlier line (readers stop at the newline), so each
-	 * write is one pwrite; only the run's first also sets the length.
-	 */
-	while (s->lock_len_known && line.len < s->lock_len && !line.failed)
-		sb_addc(&line, ' ');
-	if (line.failed)
-		return err_oom(s->base.ctx);
-	if (pwrite(s->lock_fd, line.buf, line.len, 0) != (ssize_t)line.len ||
-	    (!s->lock_len_known && ftruncate(s->lock_fd, (off_t)line.len) != 0))
+		while (!truncate && line.len < s->lock_len && !line.failed)
+			sb_addc(&line, ' ');
+		if (line.failed) {
+			sb_release(&line);
+			return err_oom(s->base.ctx);
+		}
+		buf = line.buf;
+		len = line.len;
+	} else if (!truncate && s->lock_len > len) {
+		if (s->lock_len <= sizeof(clear)) {
+			memcpy(clear, head, len);
+			memset(clear + len, ' ', s->lock_len - len);
+			buf = clear;
+			len = s->lock_len;
+		} else {
+			truncate = true;
+		}
+	}
+	if (pwrite(s->lock_fd, buf, len, 0) != (ssize_t)len ||
+	    (truncate && ftruncate(s->lock_fd, (off_t)len) != 0))
 		rc = err_set(s->base.ctx, STRATA_EIO,
 			     "cannot write lock file '%s': %s", s->lock_path,
 			     strerror(errno));
 	else
-		s->lock_len = line.len, s->lock_len_known = true;
+		s->lock_len = len, s->lock_len_known = true;
 	sb_release(&line);
 	return rc;
 }
@@ -219,10 +248,16 @@ int sqlite_lock(struct engine_conn *c, int timeout_s)
 	sqlite_staging_clean(s);
 	/* An attempt left here was a runner that died: keep it on record. */
 	line = read_line(s->lock_fd);
-	parse_line(line ? line : "", &s->stale);
+	if (!line || !parse_line(line, &s->stale)) {
+		free(line); /* the file stays as it is, for the next runner */
+		flock(s->lock_fd, LOCK_UN);
+		close(s->lock_fd);
+		s->lock_fd = -1;
+		return err_oom(c->ctx);
+	}
 	free(line);
 	util_now_iso(since);
-	sb_addf(&holder, "pid=%ld host=%s since=%s", (long)getpid(),
+	sb_addf(&holder, "pid=%ld host=%s since=%s\n", (long)getpid(),
 		util_host(), since);
 	free(s->lock_line);
 	s->lock_line = sb_detach(&holder);
@@ -308,7 +343,10 @@ int sqlite_attempt_peek(struct engine_conn *c, const char *prefix,
 	close(fd);
 	if (!line)
 		return err_oom(c->ctx);
-	parse_line(line, a);
+	if (!parse_line(line, a)) {
+		free(line);
+		return err_oom(c->ctx);
+	}
 	free(line);
 	a->alive = held;
 	if (!held) { /* a holder line without a lock is history */
