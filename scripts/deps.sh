@@ -8,7 +8,7 @@
 #                              cmocka, pytest, PostgreSQL and MariaDB
 set -e
 set_name=${1:-build}
-BUILD_PKGS="gcc make pkg-config libsqlite3-dev libnettle-dev libjansson-dev sqlite3 \
+BUILD_PKGS="gcc make pkg-config libsqlite3-dev nettle-dev libjansson-dev sqlite3 \
 libpq-dev libmariadb-dev"
 TEST_PKGS="libcmocka-dev python3-pytest python3-pymysql postgresql-15 postgresql-client-15 \
 mariadb-server mariadb-client"
