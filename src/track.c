@@ -423,14 +423,26 @@ const char *attempt_status(bool implicit_commit)
 }
 
 int track_attempt_begin(struct engine_conn *c, const char *prefix,
-			struct attempt *a)
+			struct attempt *a, unsigned how, bool *recorded)
 {
+	const struct engine *e = c->eng;
 	char *sql;
-	int rc;
+	int rc = STRATA_OK;
 
 	a->id = -1;
-	if (!row_protocol(c))
-		return c->eng->attempt_begin(c, a, &a->id);
+	*recorded = false;
+	if (!row_protocol(c)) {
+		if ((how & ATTEMPT_RESET) && e->session_reset)
+			rc = e->session_reset(c);
+		if (!rc)
+			rc = e->attempt_begin(c, a, &a->id);
+		*recorded = !rc;
+		if (!rc && (how & ATTEMPT_BEGIN))
+			rc = e->begin(c);
+		return rc;
+	}
+	if (!e->session_reset)
+		how &= ~ATTEMPT_RESET;
 	struct sql_param p[5] = {
 		PINT(a->version),
 		PTEXT(a->name),
@@ -444,8 +456,9 @@ int track_attempt_begin(struct engine_conn *c, const char *prefix,
 			" SELECT ?, ?, ?, 'running', ?, ?");
 	if (!sql)
 		return STRATA_ENOMEM;
-	rc = c->eng->insert_id(c, sql, p, 5, &a->id);
+	rc = e->insert_id(c, sql, p, 5, how, &a->id);
 	free(sql);
+	*recorded = a->id > 0;
 	if (!rc && a->id <= 0)
 		rc = err_set(c->ctx, STRATA_ESQL,
 			     "cannot record the attempt: no history id");

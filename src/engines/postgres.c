@@ -346,27 +346,36 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 			 enum connect_mode mode)
 {
 	const char *list = url_param(u, "search_path");
-	struct sb sql = SB_INIT;
+	struct sb sql = SB_INIT, path = SB_INIT;
 	char *chosen = NULL, *current = NULL;
 	PGresult *r = NULL;
-	int rc;
+	int rc = STRATA_OK;
 
 	if (!list)
 		list = url_param(u, "schema");
-	sb_adds(&sql, "SET client_min_messages = warning");
+	p->session_set[p->n_session_set++] =
+		strdup("SET client_min_messages = warning");
 	/*
 	 * A runner killed mid-migration: its server session notices within a
 	 * second, not when the statement ends, and rolls back (PostgreSQL 14+).
 	 */
 	if (PQserverVersion(p->db) >= 140000)
-		sb_adds(&sql, "; SET client_connection_check_interval = 1000");
+		p->session_set[p->n_session_set++] =
+			strdup("SET client_connection_check_interval = 1000");
 	if (list) {
-		sb_adds(&sql, "; SET search_path = ");
-		rc = parse_schemas(p, list, &sql, &chosen);
-		if (rc) {
-			sb_release(&sql);
+		sb_adds(&path, "SET search_path = ");
+		rc = parse_schemas(p, list, &path, &chosen);
+		if (!rc &&
+		    !(p->session_set[p->n_session_set++] = sb_detach(&path)))
+			rc = err_oom(p->base.ctx);
+		sb_release(&path);
+		if (rc)
 			return rc;
-		}
+	}
+	for (int i = 0; i < p->n_session_set; i++) {
+		if (!p->session_set[i])
+			return err_oom(p->base.ctx);
+		sb_addf(&sql, "%s%s", i ? "; " : "", p->session_set[i]);
 	}
 	rc = sql.failed ? err_oom(p->base.ctx) : exec_simple(p, p->db, sql.buf);
 	/* What session_reset applies again after RESET ALL. */
@@ -438,6 +447,8 @@ static void pg_close(struct engine_conn *c)
 	free(p->dbname);
 	free(p->schema);
 	free(p->session_sql);
+	for (int i = 0; i < p->n_session_set; i++)
+		free(p->session_set[i]);
 	free(p);
 }
 
@@ -786,15 +797,109 @@ static char *numbered(const char *sql)
 
 #define SMALL 16
 
+static int pg_session_reset(struct engine_conn *c);
+
+/* Query results in a pipeline: the first error kept, the row's id read. */
+static int pipe_results(struct pg_conn *p, bool want_id, int64_t *id,
+			PGresult **err)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(p->db))) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st == PGRES_TUPLES_OK && want_id && PQntuples(r) == 1)
+			*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+			 st != PGRES_PIPELINE_ABORTED && !*err) {
+			*err = r;
+			continue;
+		}
+		PQclear(r);
+	}
+	return *err ? STRATA_ESQL : STRATA_OK;
+}
+
+/* The end of a pipeline's segment: its Sync (a failure: the connection). */
+static bool pipe_sync(struct pg_conn *p)
+{
+	PGresult *r = PQgetResult(p->db);
+	bool ok = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+
+	PQclear(r);
+	return ok;
+}
+
+/*
+ * The attempt in one round trip (pipeline mode): the session reset (RESET
+ * ALL, strata's SETs), the row's INSERT, a Sync, which commits them as one
+ * implicit transaction before anything after it runs, then the
+ * migration's BEGIN and a second Sync.  The row is committed before any
+ * statement of the migration: a runner killed later leaves it on record.
+ */
+static int insert_pipelined(struct pg_conn *pg, const char *q, int np,
+			    const Oid *types, const char *const *vals,
+			    unsigned how, int64_t *id)
+{
+	PGconn *db = pg->db;
+	PGresult *err = NULL;
+	int rc = STRATA_OK, sent = 0;
+	bool ok = PQenterPipelineMode(db) == 1;
+
+	if (ok && (how & ATTEMPT_RESET)) {
+		ok = PQsendQueryParams(db, "RESET ALL", 0, NULL, NULL, NULL,
+				       NULL, 0);
+		sent += ok;
+		for (int i = 0; ok && i < pg->n_session_set; i++) {
+			ok = PQsendQueryParams(db, pg->session_set[i], 0, NULL,
+					       NULL, NULL, NULL, 0);
+			sent += ok;
+		}
+	}
+	ok = ok && PQsendQueryParams(db, q, np, types, vals, NULL, NULL, 0);
+	ok = ok && PQpipelineSync(db);
+	if (ok && (how & ATTEMPT_BEGIN))
+		ok = PQsendQueryParams(db, "BEGIN", 0, NULL, NULL, NULL, NULL,
+				       0) &&
+		     PQpipelineSync(db);
+	if (!ok) {
+		/* Nothing sent or a broken connection: libpq says why. */
+		rc = pg_fail(pg, db, NULL, NULL);
+		PQexitPipelineMode(db);
+		return rc;
+	}
+	for (int i = 0; i < sent; i++)
+		pipe_results(pg, false, id, &err);
+	pipe_results(pg, true, id, &err);
+	ok = pipe_sync(pg);
+	if (ok && (how & ATTEMPT_BEGIN)) {
+		pipe_results(pg, false, id, &err);
+		ok = pipe_sync(pg);
+	}
+	PQexitPipelineMode(db);
+	if (err || !ok)
+		rc = pg_fail(pg, db, err, NULL);
+	else if (*id <= 0)
+		rc = err_set(pg->base.ctx, STRATA_ESQL,
+			     "INSERT returned no id");
+	PQclear(err);
+	/* The BEGIN ran after a failure: nothing of the migration runs. */
+	if (rc && PQtransactionStatus(db) != PQTRANS_IDLE)
+		PQclear(PQexec(db, "ROLLBACK"));
+	return rc;
+}
+
 /*
  * The server engine's half of the attempt protocol (track.c): one
  * statement, its own transaction, whose commit waits for no disk flush.
  * set_config(..., true) lasts until that commit, which reads it; the
  * WHERE makes sure it runs first.  Parameters are typed (bigint, text):
- * an INSERT ... SELECT does not infer them from the columns.
+ * an INSERT ... SELECT does not infer them from the columns.  With libpq
+ * 14+ the reset and the BEGIN go in the same round trip (a pipeline).
  */
 static int pg_insert_id(struct engine_conn *c, const char *sql,
-			const struct sql_param *p, int np, int64_t *id)
+			const struct sql_param *p, int np, unsigned how,
+			int64_t *id)
 {
 	struct pg_conn *pg = (struct pg_conn *)c;
 	const char *vals[SMALL];
@@ -826,15 +931,24 @@ static int pg_insert_id(struct engine_conn *c, const char *sql,
 			vals[i] = p[i].type == P_TEXT ? p[i].s : NULL;
 		}
 	}
-	r = PQexecParams(pg->db, q, np, types, vals, NULL, NULL, 0);
-	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
-		rc = pg_fail(pg, pg->db, r, NULL);
-	else if (PQntuples(r) != 1)
-		rc = err_set(c->ctx, STRATA_ESQL, "INSERT returned no id");
-	else {
-		*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		rc = STRATA_OK;
+	if (pq_has_pipeline()) {
+		rc = insert_pipelined(pg, q, np, types, vals, how, id);
+		free(q);
+		return rc;
 	}
+	rc = (how & ATTEMPT_RESET) ? pg_session_reset(c) : STRATA_OK;
+	if (!rc) {
+		r = PQexecParams(pg->db, q, np, types, vals, NULL, NULL, 0);
+		if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+			rc = pg_fail(pg, pg->db, r, NULL);
+		else if (PQntuples(r) != 1)
+			rc = err_set(c->ctx, STRATA_ESQL,
+				     "INSERT returned no id");
+		else
+			*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	}
+	if (!rc && (how & ATTEMPT_BEGIN))
+		rc = exec_simple(pg, pg->db, "BEGIN");
 	PQclear(r);
 	free(q);
 	return rc;

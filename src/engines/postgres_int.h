@@ -20,7 +20,9 @@ struct pg_conn {
 	char *dbname;      /* current_database() */
 	char *schema;      /* where the tracking tables live */
 	char *session_sql; /* strata's SETs at connect, again after a reset */
-	bool utf8;         /* client_encoding is UTF8: positions count chars */
+	char *session_set[3]; /* the same, one statement each (pipelines) */
+	int n_session_set;
+	bool utf8; /* client_encoding is UTF8: positions count chars */
 };
 
 /* postgres.c */
