@@ -282,8 +282,10 @@ static int run_job(struct run *r, const struct job *j)
 		.started_at = started,
 	};
 	rc = track_attempt_begin(c, s->ctx->table, &a, how, &recorded);
-	if (rc && !recorded)
+	if (rc && !recorded) {
+		err_prefix(s->ctx, "%s: cannot record the attempt: ", j->where);
 		return rc;
+	}
 	note.a = &a;
 	info.on_commit = note_commit;
 	info.arg = &note;
