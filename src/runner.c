@@ -443,7 +443,7 @@ static int up_needed(strata *ctx, int64_t target, unsigned flags, bool *needed)
 	int rc;
 
 	*needed = true;
-	rc = session_open(ctx, &s, SESSION_READ);
+	rc = session_open(ctx, &s, SESSION_PLAN);
 	if (!rc && s.existed) {
 		warn_missing(&s);
 		/* Dirty refuses; a dead runner's attempt takes the lock. */

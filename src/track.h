@@ -27,9 +27,12 @@ struct hist_row {
  */
 char *track_sql(struct engine_conn *c, const char *prefix, const char *tmpl);
 
-/* Every applied row (without the stored SQL), sorted by version. */
+/*
+ * Every applied row (without the stored SQL), sorted by version; with
+ * plan_only only version, name and checksum (the rest NULL or -1).
+ */
 int track_read_applied(struct engine_conn *c, const char *prefix,
-		       struct applied_list *out);
+		       bool plan_only, struct applied_list *out);
 
 /* Record m as applied; up_sql/down_sql as they ran (down may be NULL). */
 int track_insert_applied(struct engine_conn *c, const char *prefix,
