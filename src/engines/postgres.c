@@ -100,13 +100,58 @@ int pg_fail(struct pg_conn *p, PGconn *db, const PGresult *res,
 	return rc;
 }
 
+static void deferred_drop(struct pg_conn *p)
+{
+	for (size_t i = 0; i < p->n_deferred; i++) {
+		struct pg_deferred *d = &p->deferred[i];
+
+		for (int k = 0; k < d->np; k++)
+			free(d->vals[k]);
+		free(d->vals);
+		free(d->sql);
+	}
+	p->n_deferred = 0;
+}
+
+/*
+ * Anything else about to go to the main session sends the queued writes
+ * first, one round trip each (the runner's path never needs it: its
+ * writes go with the COMMIT).
+ */
+static int deferred_flush(struct pg_conn *p)
+{
+	int rc = STRATA_OK;
+
+	for (size_t i = 0; !rc && i < p->n_deferred; i++) {
+		struct pg_deferred *d = &p->deferred[i];
+		PGresult *r = PQexecParams(p->db, d->sql, d->np, NULL,
+					   (const char *const *)d->vals, NULL,
+					   NULL, 0);
+		ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			rc = pg_fail(p, p->db, r, NULL);
+		PQclear(r);
+	}
+	deferred_drop(p);
+	return rc;
+}
+
 int pg_exec_params(struct pg_conn *p, PGconn *db, const char *sql, int n,
 		   const char *const *vals, PGresult **res)
 {
-	PGresult *r = PQexecParams(db, sql, n, NULL, vals, NULL, NULL, 0);
-	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	PGresult *r;
+	ExecStatusType st;
 
 	*res = NULL;
+	if (db == p->db && p->n_deferred) {
+		int rc = deferred_flush(p);
+
+		if (rc)
+			return rc;
+	}
+	r = PQexecParams(db, sql, n, NULL, vals, NULL, NULL, 0);
+	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		int rc = pg_fail(p, db, r, NULL);
 
@@ -120,9 +165,14 @@ int pg_exec_params(struct pg_conn *p, PGconn *db, const char *sql, int n,
 /* A simple query (no params, maybe many statements) whose result we drop. */
 static int exec_simple(struct pg_conn *p, PGconn *db, const char *sql)
 {
-	PGresult *r = PQexec(db, sql);
-	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	int rc = STRATA_OK;
+	PGresult *r;
+	ExecStatusType st;
+	int rc = db == p->db && p->n_deferred ? deferred_flush(p) : STRATA_OK;
+
+	if (rc)
+		return rc;
+	r = PQexec(db, sql);
+	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
 	    st != PGRES_EMPTY_QUERY)
@@ -436,6 +486,8 @@ static void pg_close(struct engine_conn *c)
 	if (!p)
 		return;
 	pg_unlock(c);
+	deferred_drop(p);
+	free(p->deferred);
 	PQfinish(p->db);
 	for (size_t i = 0; i < p->n_params; i++) {
 		free(p->keys[i]);
@@ -532,6 +584,8 @@ static int run_query(struct pg_conn *p, const char *sql, long *done,
 	int rc = STRATA_OK;
 
 	*err = NULL;
+	if (p->n_deferred && (rc = deferred_flush(p)))
+		return rc;
 	if (!PQsendQuery(p->db, sql))
 		return pg_fail(p, p->db, NULL, NULL);
 	while ((r = PQgetResult(p->db))) {
@@ -747,19 +801,86 @@ static int pg_begin(struct engine_conn *c)
 	return exec_simple(p, p->db, "BEGIN");
 }
 
+/* COMMIT's result: a failed transaction's COMMIT "succeeds" as ROLLBACK. */
+static int commit_result(struct pg_conn *p, PGresult *r)
+{
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(p, p->db, r, "commit failed");
+	if (strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
+		return err_set(p->base.ctx, STRATA_ESQL,
+			       "commit failed: the transaction had been aborted"
+			       " and was rolled back");
+	return STRATA_OK;
+}
+
+static int pipe_results(struct pg_conn *p, bool want_id, int64_t *id,
+			PGresult **err);
+static bool pipe_sync(struct pg_conn *p);
+
+/*
+ * The queued writes (the migration's tracking rows), COMMIT and a Sync in
+ * one round trip.  A failed write aborts the transaction: the COMMIT is
+ * skipped and the caller's rollback ends it.
+ */
+static int commit_pipelined(struct pg_conn *p)
+{
+	PGconn *db = p->db;
+	PGresult *err = NULL, *r;
+	int rc = STRATA_OK;
+	bool ok = PQenterPipelineMode(db) == 1;
+
+	for (size_t i = 0; ok && i < p->n_deferred; i++) {
+		struct pg_deferred *d = &p->deferred[i];
+
+		ok = PQsendQueryParams(db, d->sql, d->np, NULL,
+				       (const char *const *)d->vals, NULL, NULL,
+				       0);
+	}
+	ok = ok &&
+	     PQsendQueryParams(db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+	     PQpipelineSync(db);
+	if (!ok) {
+		rc = pg_fail(p, db, NULL, "commit failed");
+		PQexitPipelineMode(db);
+		deferred_drop(p);
+		return rc;
+	}
+	for (size_t i = 0; i < p->n_deferred; i++) {
+		int64_t unused = -1;
+
+		pipe_results(p, false, &unused, &err);
+	}
+	deferred_drop(p);
+	/* COMMIT: one result, then the end of its results. */
+	r = PQgetResult(db);
+	if (err)
+		rc = pg_fail(p, db, err, NULL);
+	else if (!r || PQresultStatus(r) == PGRES_PIPELINE_ABORTED)
+		rc = pg_fail(p, db, NULL, "commit failed");
+	else
+		rc = commit_result(p, r);
+	if (r) {
+		PQclear(r);
+		while ((r = PQgetResult(db)))
+			PQclear(r);
+	}
+	if (!pipe_sync(p) && !rc)
+		rc = pg_fail(p, db, NULL, "commit failed");
+	PQexitPipelineMode(db);
+	PQclear(err);
+	return rc;
+}
+
 static int pg_commit(struct engine_conn *c)
 {
 	struct pg_conn *p = (struct pg_conn *)c;
-	PGresult *r = PQexec(p->db, "COMMIT");
-	int rc = STRATA_OK;
+	PGresult *r;
+	int rc;
 
-	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = pg_fail(p, p->db, r, "commit failed");
-	/* COMMIT of a failed transaction "succeeds" as a ROLLBACK. */
-	else if (strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
-		rc = err_set(c->ctx, STRATA_ESQL,
-			     "commit failed: the transaction had been aborted"
-			     " and was rolled back");
+	if (p->n_deferred)
+		return commit_pipelined(p);
+	r = PQexec(p->db, "COMMIT");
+	rc = commit_result(p, r);
 	PQclear(r);
 	return rc;
 }
@@ -768,6 +889,7 @@ static int pg_rollback(struct engine_conn *c)
 {
 	struct pg_conn *p = (struct pg_conn *)c;
 
+	deferred_drop(p); /* they were part of what is rolled back */
 	/* err_set keeps the first message: the migration's own error. */
 	if (PQtransactionStatus(p->db) == PQTRANS_IDLE)
 		return STRATA_OK;
@@ -980,6 +1102,52 @@ static int pg_session_reset(struct engine_conn *c)
 	return rc;
 }
 
+/*
+ * A write without results inside a transaction waits for the COMMIT (or
+ * for the next statement sent): it goes in the same round trip.  Takes q.
+ */
+static int defer(struct pg_conn *pg, char *q, const struct sql_param *p, int np)
+{
+	struct pg_deferred d = { q, np, NULL };
+	char num[24];
+
+	if (pg->n_deferred == pg->cap_deferred) {
+		size_t cap = pg->cap_deferred ? pg->cap_deferred * 2 : 4;
+		struct pg_deferred *grown =
+			realloc(pg->deferred, cap * sizeof(*grown));
+
+		if (!grown) {
+			free(q);
+			return err_oom(pg->base.ctx);
+		}
+		pg->deferred = grown;
+		pg->cap_deferred = cap;
+	}
+	if (np && !(d.vals = calloc((size_t)np, sizeof(*d.vals)))) {
+		free(q);
+		return err_oom(pg->base.ctx);
+	}
+	for (int i = 0; i < np; i++) {
+		const char *v = NULL;
+
+		if (p[i].type == P_INT) {
+			snprintf(num, sizeof(num), "%lld", (long long)p[i].i);
+			v = num;
+		} else if (p[i].type == P_TEXT) {
+			v = p[i].s;
+		}
+		if (v && !(d.vals[i] = strdup(v))) {
+			for (int k = 0; k < i; k++)
+				free(d.vals[k]);
+			free(d.vals);
+			free(q);
+			return err_oom(pg->base.ctx);
+		}
+	}
+	pg->deferred[pg->n_deferred++] = d;
+	return STRATA_OK;
+}
+
 static int pg_query(struct engine_conn *c, const char *sql,
 		    const struct sql_param *p, int np, row_fn fn, void *payload)
 {
@@ -994,6 +1162,9 @@ static int pg_query(struct engine_conn *c, const char *sql,
 
 	if (!q)
 		return err_oom(c->ctx);
+	if (!fn && pq_has_pipeline() &&
+	    PQtransactionStatus(pg->db) == PQTRANS_INTRANS)
+		return defer(pg, q, p, np);
 	if (np > SMALL) {
 		vals = malloc((size_t)np * sizeof(*vals));
 		nums = malloc((size_t)np * sizeof(*nums));

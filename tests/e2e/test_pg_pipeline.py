@@ -113,3 +113,37 @@ def test_attempt_record_failure_runs_nothing_of_the_migration(engine, mig, strat
     r = strata("up")
     assert r.code == 0, r.err
     assert engine.applied() == [1, 2, 3]
+
+
+def test_tracking_write_failing_at_commit_rolls_the_migration_back(engine, mig, strata):
+    """The tracking writes go with the COMMIT (one pipeline): when one fails there, the
+    migration is rolled back, its attempt is recorded as failed with the server's message,
+    and the run stops naming the migration."""
+    only_postgres(engine)
+    s = engine.schema
+    mig.write("001_guard.sql", up=(
+        "CREATE FUNCTION pp_mguard() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  IF NEW.version = 2 THEN RAISE EXCEPTION 'version 2 refused'; END IF;\n"
+        "  RETURN NEW;\n"
+        "END $$;\n"
+        'CREATE TRIGGER pp_mguard BEFORE INSERT ON "%s".strata_migrations\n'
+        "  FOR EACH ROW EXECUTE FUNCTION pp_mguard();" % s))
+    mig.write("002_body.sql", up="CREATE TABLE pp_rolled (id integer);\n"
+              "INSERT INTO pp_rolled VALUES (1);")
+    mig.write("003_more.sql", up="CREATE TABLE pp_after (id integer);")
+    r = strata("up")
+    assert r.code != 0
+    assert "version 2 refused" in r.err, r.err
+    assert "002_body" in r.err, r.err
+    assert engine.applied() == [1]
+    assert not engine.has_table("pp_rolled"), "the body was rolled back with its tracking rows"
+    assert not engine.has_table("pp_after")
+    h = history_of(engine, 2)
+    assert [x["status"] for x in h] == ["failed"], h
+    assert "version 2 refused" in (h[0]["error"] or "")
+    engine.execute('DROP TRIGGER pp_mguard ON "%s".strata_migrations' % s)
+    r = strata("up")
+    assert r.code == 0, r.err
+    assert engine.applied() == [1, 2, 3]
+    assert [x["status"] for x in history_of(engine, 2)] == ["failed", "success"]
