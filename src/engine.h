@@ -103,6 +103,10 @@ char *scratch_random_name(void);
 /* Free what *sc holds and zero it. */
 void scratch_release(struct scratch *sc);
 
+/* What track_attempt_begin does around the attempt's record. */
+#define ATTEMPT_RESET 0x1u /* session_reset first (not the first migration) */
+#define ATTEMPT_BEGIN 0x2u /* then open the migration's transaction */
+
 struct engine {
 	const char *name;           /* "sqlite", "postgres", "mysql" */
 	const char *const *schemes; /* URL schemes, NULL-terminated */
@@ -166,11 +170,15 @@ struct engine {
 	 * history row) needs only these two.  insert_id runs sql, an
 	 * "INSERT ... SELECT ?, ..." without FROM, in a transaction of its
 	 * own, and sets *id to the row's id (the engine may add a WHERE
-	 * clause, RETURNING, or a cheaper commit).  lock_held_elsewhere: is
+	 * clause, RETURNING, or a cheaper commit).  'how' (ATTEMPT_*) adds
+	 * the session reset before it and the migration's BEGIN after its
+	 * commit; the engine may send all three in one round trip, as long as
+	 * the row is committed before the BEGIN runs.  lock_held_elsewhere: is
 	 * the run lock held by another session (*holder, may be NULL: who).
 	 */
 	int (*insert_id)(struct engine_conn *c, const char *sql,
-			 const struct sql_param *p, int np, int64_t *id);
+			 const struct sql_param *p, int np, unsigned how,
+			 int64_t *id);
 	int (*lock_held_elsewhere)(struct engine_conn *c, const char *prefix,
 				   bool *held, char **holder);
 

@@ -20,26 +20,40 @@ static void *alloc_array(size_t n, size_t size)
 	return malloc(n * size);
 }
 
-/* A copy of s; *ok turns false when memory ran out (NULL stays NULL). */
-static char *dup_or_null(const char *s, bool *ok)
-{
-	char *p;
+struct applied_block {
+	struct applied_block *next;
+	size_t used, cap;
+	char data[];
+};
 
-	if (!s)
+#define APPLIED_BLOCK (64u * 1024u)
+
+/* A copy of s in the list's blocks; *ok false on OOM (NULL stays NULL). */
+static char *arena_dup(struct applied_list *al, const char *s, bool *ok)
+{
+	struct applied_block *b = al->blocks;
+	size_t n;
+	char *d;
+
+	if (!s || !*ok)
 		return NULL;
-	p = strdup(s);
-	if (!p)
-		*ok = false;
-	return p;
-}
+	n = strlen(s) + 1;
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > APPLIED_BLOCK ? n : APPLIED_BLOCK;
 
-static void applied_row_release(struct applied *a)
-{
-	free(a->name);
-	free(a->description);
-	free(a->checksum);
-	free(a->applied_at);
-	free(a->applied_by);
+		if (!(b = malloc(sizeof(*b) + cap))) {
+			*ok = false;
+			return NULL;
+		}
+		b->used = 0;
+		b->cap = cap;
+		b->next = al->blocks;
+		al->blocks = b;
+	}
+	d = b->data + b->used;
+	memcpy(d, s, n);
+	b->used += n;
+	return d;
 }
 
 int applied_push(struct applied_list *al, int64_t version, const char *name,
@@ -68,15 +82,13 @@ int applied_push(struct applied_list *al, int64_t version, const char *name,
 
 	row.version = version;
 	row.execution_ms = execution_ms;
-	row.name = dup_or_null(name, &ok);
-	row.description = dup_or_null(description, &ok);
-	row.checksum = dup_or_null(checksum, &ok);
-	row.applied_at = dup_or_null(applied_at, &ok);
-	row.applied_by = dup_or_null(applied_by, &ok);
-	if (!ok) {
-		applied_row_release(&row);
-		return STRATA_ENOMEM;
-	}
+	row.name = arena_dup(al, name, &ok);
+	row.description = arena_dup(al, description, &ok);
+	row.checksum = arena_dup(al, checksum, &ok);
+	row.applied_at = arena_dup(al, applied_at, &ok);
+	row.applied_by = arena_dup(al, applied_by, &ok);
+	if (!ok)
+		return STRATA_ENOMEM; /* what was copied goes with the list */
 	al->items[al->n++] = row;
 	return STRATA_OK;
 }
@@ -96,7 +108,11 @@ static int applied_cmp(const void *pa, const void *pb)
 
 void applied_sort(struct applied_list *al)
 {
-	if (al->n > 1)
+	size_t i = 1;
+
+	while (i < al->n && al->items[i - 1].version < al->items[i].version)
+		i++;
+	if (i < al->n)
 		qsort(al->items, al->n, sizeof(*al->items), applied_cmp);
 }
 
@@ -121,10 +137,12 @@ const struct applied *applied_find(const struct applied_list *al,
 
 void applied_release(struct applied_list *al)
 {
-	size_t i;
+	while (al->blocks) {
+		struct applied_block *next = al->blocks->next;
 
-	for (i = 0; i < al->n; i++)
-		applied_row_release(&al->items[i]);
+		free(al->blocks);
+		al->blocks = next;
+	}
 	free(al->items);
 	al->items = NULL;
 	al->n = al->cap = 0;

@@ -19,16 +19,24 @@ struct applied {
 	char *applied_by;
 };
 
+/* The rows' strings, copied into a few large blocks (one free each). */
+struct applied_block;
+
 struct applied_list {
 	struct applied *items; /* sorted by version (applied_sort) */
 	size_t n, cap;
+	struct applied_block *blocks; /* newest first */
 };
 
-/* Append a row (strings copied); STRATA_ENOMEM on failure. */
+/*
+ * Append a row (strings copied into the list's blocks, not one malloc
+ * each; NULL stays NULL); STRATA_ENOMEM on failure.
+ */
 int applied_push(struct applied_list *al, int64_t version, const char *name,
 		 const char *description, const char *checksum,
 		 const char *applied_at, int64_t execution_ms,
 		 const char *applied_by);
+/* By version; a list read in order (the usual case) is only checked. */
 void applied_sort(struct applied_list *al);
 const struct applied *applied_find(const struct applied_list *al,
 				   int64_t version);

@@ -29,7 +29,7 @@ static int record_restore(struct session *s, const char *started,
 	if (!rc)
 		rc = session_ensure_tables(s);
 	if (!rc)
-		rc = track_read_applied(s->c, s->ctx->table, &al);
+		rc = track_read_applied(s->c, s->ctx->table, false, &al);
 	*version = al.n ? al.items[al.n - 1].version : 0;
 	util_now_iso(finished);
 	struct hist_row h = {

@@ -305,14 +305,19 @@ static int run_job(struct run *r, const struct job *j)
 	bool exec_failed = false;
 	char started[ISO_TIME_LEN];
 	int64_t t0, ms = 0;
+	unsigned how = 0;
+	bool recorded;
 	int rc;
 
-	/* Each migration starts from the session as strata opened it. */
-	if (r->ran_one && e->session_reset) {
-		rc = e->session_reset(c);
-		if (rc)
-			return rc;
-	}
+	/*
+	 * Each migration starts from the session as strata opened it; the
+	 * reset, the attempt's record and the BEGIN go together (one round
+	 * trip on the servers), unless a hook comes before the BEGIN.
+	 */
+	if (r->ran_one)
+		how |= ATTEMPT_RESET;
+	if (txn && !e->migration_begin)
+		how |= ATTEMPT_BEGIN;
 	r->ran_one = true;
 	util_now_iso(started);
 	struct attempt a = {
@@ -323,9 +328,11 @@ static int run_job(struct run *r, const struct job *j)
 		.direction = j->direction,
 		.started_at = started,
 	};
-	rc = track_attempt_begin(c, s->ctx->table, &a);
-	if (rc)
+	rc = track_attempt_begin(c, s->ctx->table, &a, how, &recorded);
+	if (rc && !recorded) {
+		err_prefix(s->ctx, "%s: cannot record the attempt: ", j->where);
 		return rc;
+	}
 	note.a = &a;
 	info.on_commit = note_commit;
 	info.arg = &note;
@@ -335,10 +342,16 @@ static int run_job(struct run *r, const struct job *j)
 			(long long)j->version, j->name);
 	emit(r, STRATA_EV_START, j, 0, NULL);
 	t0 = util_ms();
-	if (txn) {
-		rc = e->migration_begin ? e->migration_begin(c) : STRATA_OK;
-		if (!rc)
-			rc = e->begin(c);
+	if (rc) {
+		/* On record, but its transaction did not open: it failed. */
+		e->rollback(c);
+	} else if (txn) {
+		if (!(how & ATTEMPT_BEGIN)) {
+			rc = e->migration_begin ? e->migration_begin(c)
+						: STRATA_OK;
+			if (!rc)
+				rc = e->begin(c);
+		}
 		if (!rc) {
 			rc = e->exec(c, j->sql, j->len, j->flags, &info);
 			exec_failed = rc != 0;
@@ -510,7 +523,7 @@ static int up_needed(strata *ctx, int64_t target, unsigned flags, bool *needed)
 	int rc;
 
 	*needed = true;
-	rc = session_open(ctx, &s, SESSION_READ);
+	rc = session_open(ctx, &s, SESSION_PLAN);
 	if (!rc && s.existed) {
 		warn_missing(&s);
 		/* Dirty refuses; a dead runner's attempt takes the lock. */

@@ -143,7 +143,7 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 	if (rc || mode == SESSION_CONNECT)
 		return rc; /* a damaged file may not even have readable tables
 			    */
-	if (mode != SESSION_READ) {
+	if (mode != SESSION_READ && mode != SESSION_PLAN) {
 		rc = s->e->lock(s->c, ctx->lock_timeout);
 		if (rc)
 			return rc;
@@ -153,7 +153,8 @@ int session_open(strata *ctx, struct session *s, enum session_mode mode)
 	if (rc)
 		err_prefix(ctx, "cannot read database '%s': ", ctx->url.masked);
 	if (!rc && s->tables)
-		rc = track_read_applied(s->c, ctx->table, &s->al);
+		rc = track_read_applied(s->c, ctx->table, mode == SESSION_PLAN,
+					&s->al);
 	if (!rc && s->locked)
 		rc = recover_dead_attempt(s);
 	return rc;

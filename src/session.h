@@ -24,6 +24,9 @@ enum session_mode {
 	SESSION_WRITE = 2, /* create the db if missing, lock, recover */
 	SESSION_WRITE_EXISTING = 3, /* as WRITE, but a missing db is empty */
 	SESSION_CONNECT = 4, /* connect to an existing db, read nothing */
+	/* As READ, the applied rows with only what plan_up needs (version,
+	 * name, checksum): the start-up check of a no-op up. */
+	SESSION_PLAN = 5,
 };
 
 /*

@@ -22,6 +22,9 @@ struct status_box {
 	bool oom;
 	strata_history hist;
 	char **backup_strings; /* two per backup */
+	/* The session's applied rows, moved here: 'applied' and 'missing'
+	 * point into their strings (no copy per row). */
+	struct applied_list al;
 };
 
 static const char *keep(struct status_box *b, const char *s)
@@ -48,16 +51,16 @@ static const char *keep(struct status_box *b, const char *s)
 	return copy;
 }
 
-static void applied_info(struct status_box *b, strata_applied_info *out,
-			 const struct applied *a)
+/* a is a row of b->al: its strings live as long as the box. */
+static void applied_info(strata_applied_info *out, const struct applied *a)
 {
 	out->version = a->version;
-	out->name = keep(b, a->name);
-	out->description = keep(b, a->description);
-	out->checksum = keep(b, a->checksum);
-	out->applied_at = keep(b, a->applied_at);
+	out->name = a->name;
+	out->description = a->description;
+	out->checksum = a->checksum;
+	out->applied_at = a->applied_at;
 	out->execution_ms = a->execution_ms;
-	out->applied_by = keep(b, a->applied_by);
+	out->applied_by = a->applied_by;
 }
 
 static void file_info(struct status_box *b, strata_file_info *out,
@@ -148,15 +151,18 @@ static int fill(struct session *s, struct status_box *b)
 		plan_diff_release(&d);
 		return err_oom(ctx);
 	}
-	for (size_t i = 0; i < s->al.n; i++)
-		applied_info(b, &st->applied[st->n_applied++], &s->al.items[i]);
+	/* The rows go with the box (session_close then frees nothing). */
+	b->al = s->al;
+	memset(&s->al, 0, sizeof(s->al));
+	for (size_t i = 0; i < b->al.n; i++)
+		applied_info(&st->applied[st->n_applied++], &b->al.items[i]);
 	for (size_t i = 0; i < d.n_pending; i++)
 		file_info(b, &st->pending[st->n_pending++],
 			  &ctx->src.items[d.pending[i].idx],
 			  d.pending[i].out_of_order);
 	for (size_t i = 0; i < d.n_missing; i++)
-		applied_info(b, &st->missing[st->n_missing++],
-			     &s->al.items[d.missing[i]]);
+		applied_info(&st->missing[st->n_missing++],
+			     &b->al.items[d.missing[i]]);
 	for (size_t i = 0; i < d.n_modified; i++)
 		file_info(b, &st->modified[st->n_modified++],
 			  &ctx->src.items[d.modified[i]], false);
@@ -236,6 +242,7 @@ void strata_status_free(strata_status *st)
 	free(b->backup_strings);
 	free(st->backups);
 	track_history_release(&b->hist);
+	applied_release(&b->al);
 	free(b);
 }
 

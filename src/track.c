@@ -72,6 +72,7 @@ static int64_t num(const char *v)
 
 struct applied_read {
 	struct applied_list *al;
+	bool plan_only;
 	int rc;
 };
 
@@ -80,20 +81,26 @@ static int applied_row(void *payload, int ncol, const char *const *v)
 	struct applied_read *r = payload;
 
 	(void)ncol;
-	r->rc = applied_push(r->al, num(v[0]), v[1], v[2], v[3], v[4],
-			     num(v[5]), v[6]);
+	if (r->plan_only)
+		r->rc = applied_push(r->al, num(v[0]), v[1], NULL, v[2], NULL,
+				     -1, NULL);
+	else
+		r->rc = applied_push(r->al, num(v[0]), v[1], v[2], v[3], v[4],
+				     num(v[5]), v[6]);
 	return r->rc;
 }
 
 int track_read_applied(struct engine_conn *c, const char *prefix,
-		       struct applied_list *out)
+		       bool plan_only, struct applied_list *out)
 {
-	struct applied_read r = { out, 0 };
+	struct applied_read r = { out, plan_only, 0 };
 	int rc;
 
 	rc = run(c,
-		 "SELECT version, name, description, checksum, applied_at,"
-		 " execution_ms, applied_by FROM %s_migrations",
+		 plan_only ? "SELECT version, name, checksum FROM %s_migrations"
+			   : "SELECT version, name, description, checksum,"
+			     " applied_at, execution_ms, applied_by"
+			     " FROM %s_migrations",
 		 prefix, NULL, 0, applied_row, &r);
 	if (!rc && r.rc)
 		rc = err_oom(c->ctx);
@@ -459,14 +466,26 @@ const char *attempt_status(bool implicit_commit)
 }
 
 int track_attempt_begin(struct engine_conn *c, const char *prefix,
-			struct attempt *a)
+			struct attempt *a, unsigned how, bool *recorded)
 {
+	const struct engine *e = c->eng;
 	char *sql;
-	int rc;
+	int rc = STRATA_OK;
 
 	a->id = -1;
-	if (!row_protocol(c))
-		return c->eng->attempt_begin(c, a, &a->id);
+	*recorded = false;
+	if (!row_protocol(c)) {
+		if ((how & ATTEMPT_RESET) && e->session_reset)
+			rc = e->session_reset(c);
+		if (!rc)
+			rc = e->attempt_begin(c, a, &a->id);
+		*recorded = !rc;
+		if (!rc && (how & ATTEMPT_BEGIN))
+			rc = e->begin(c);
+		return rc;
+	}
+	if (!e->session_reset)
+		how &= ~ATTEMPT_RESET;
 	struct sql_param p[5] = {
 		PINT(a->version),
 		PTEXT(a->name),
@@ -480,8 +499,9 @@ int track_attempt_begin(struct engine_conn *c, const char *prefix,
 			" SELECT ?, ?, ?, 'running', ?, ?");
 	if (!sql)
 		return STRATA_ENOMEM;
-	rc = c->eng->insert_id(c, sql, p, 5, &a->id);
+	rc = e->insert_id(c, sql, p, 5, how, &a->id);
 	free(sql);
+	*recorded = a->id > 0;
 	if (!rc && a->id <= 0)
 		rc = err_set(c->ctx, STRATA_ESQL,
 			     "cannot record the attempt: no history id");

@@ -34,9 +34,12 @@ char *track_sql(struct engine_conn *c, const char *prefix, const char *tmpl);
  */
 char *track_down_text(const struct migration *m);
 
-/* Every applied row (without the stored SQL), sorted by version. */
+/*
+ * Every applied row (without the stored SQL), sorted by version; with
+ * plan_only only version, name and checksum (the rest NULL or -1).
+ */
 int track_read_applied(struct engine_conn *c, const char *prefix,
-		       struct applied_list *out);
+		       bool plan_only, struct applied_list *out);
 
 /* Record m as applied; up_sql/down_sql as they ran (down may be NULL). */
 int track_insert_applied(struct engine_conn *c, const char *prefix,
@@ -85,9 +88,15 @@ int track_dirty(struct engine_conn *c, const char *prefix, bool *dirty,
  * else "failed".  The only place that decides it.
  */
 const char *attempt_status(bool implicit_commit);
-/* Put the attempt on record before it starts; sets a->id (or -1). */
+/*
+ * Put the attempt on record before it starts; sets a->id (or -1).  With
+ * ATTEMPT_RESET the session is reset first, with ATTEMPT_BEGIN the
+ * migration's transaction is open on success (server engines send the
+ * three in one round trip).  *recorded: the attempt is on record, even
+ * when an error came after (the caller then records it as failed).
+ */
 int track_attempt_begin(struct engine_conn *c, const char *prefix,
-			struct attempt *a);
+			struct attempt *a, unsigned how, bool *recorded);
 /* A statement of it committed on its own: on record now (best effort). */
 void track_attempt_committed(struct engine_conn *c, const char *prefix,
 			     const struct attempt *a, long statements_done);

@@ -661,13 +661,23 @@ static int my_query(struct engine_conn *c, const char *sql,
 }
 
 /* The server engine's half of the attempt protocol (track.c). */
+static int my_session_reset(struct engine_conn *c);
+
+/* One round trip each: the reset, the row (autocommitted), the BEGIN. */
 static int my_insert_id(struct engine_conn *c, const char *sql,
-			const struct sql_param *p, int np, int64_t *id)
+			const struct sql_param *p, int np, unsigned how,
+			int64_t *id)
 {
 	struct my_conn *m = (struct my_conn *)c;
-	int rc = my_query_on(m, m->db, sql, p, np, NULL, NULL);
+	int rc = (how & ATTEMPT_RESET) ? my_session_reset(c) : STRATA_OK;
 
-	*id = rc ? -1 : (int64_t)mysql_insert_id(m->db);
+	*id = -1;
+	if (!rc)
+		rc = my_query_on(m, m->db, sql, p, np, NULL, NULL);
+	if (!rc)
+		*id = (int64_t)mysql_insert_id(m->db);
+	if (!rc && (how & ATTEMPT_BEGIN))
+		rc = my_begin(c);
 	return rc;
 }
 

@@ -100,13 +100,58 @@ int pg_fail(struct pg_conn *p, PGconn *db, const PGresult *res,
 	return rc;
 }
 
+static void deferred_drop(struct pg_conn *p)
+{
+	for (size_t i = 0; i < p->n_deferred; i++) {
+		struct pg_deferred *d = &p->deferred[i];
+
+		for (int k = 0; k < d->np; k++)
+			free(d->vals[k]);
+		free(d->vals);
+		free(d->sql);
+	}
+	p->n_deferred = 0;
+}
+
+/*
+ * Anything else about to go to the main session sends the queued writes
+ * first, one round trip each (the runner's path never needs it: its
+ * writes go with the COMMIT).
+ */
+static int deferred_flush(struct pg_conn *p)
+{
+	int rc = STRATA_OK;
+
+	for (size_t i = 0; !rc && i < p->n_deferred; i++) {
+		struct pg_deferred *d = &p->deferred[i];
+		PGresult *r = PQexecParams(p->db, d->sql, d->np, NULL,
+					   (const char *const *)d->vals, NULL,
+					   NULL, 0);
+		ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			rc = pg_fail(p, p->db, r, NULL);
+		PQclear(r);
+	}
+	deferred_drop(p);
+	return rc;
+}
+
 int pg_exec_params(struct pg_conn *p, PGconn *db, const char *sql, int n,
 		   const char *const *vals, PGresult **res)
 {
-	PGresult *r = PQexecParams(db, sql, n, NULL, vals, NULL, NULL, 0);
-	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	PGresult *r;
+	ExecStatusType st;
 
 	*res = NULL;
+	if (db == p->db && p->n_deferred) {
+		int rc = deferred_flush(p);
+
+		if (rc)
+			return rc;
+	}
+	r = PQexecParams(db, sql, n, NULL, vals, NULL, NULL, 0);
+	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		int rc = pg_fail(p, db, r, NULL);
 
@@ -120,9 +165,14 @@ int pg_exec_params(struct pg_conn *p, PGconn *db, const char *sql, int n,
 /* A simple query (no params, maybe many statements) whose result we drop. */
 static int exec_simple(struct pg_conn *p, PGconn *db, const char *sql)
 {
-	PGresult *r = PQexec(db, sql);
-	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	int rc = STRATA_OK;
+	PGresult *r;
+	ExecStatusType st;
+	int rc = db == p->db && p->n_deferred ? deferred_flush(p) : STRATA_OK;
+
+	if (rc)
+		return rc;
+	r = PQexec(db, sql);
+	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
 	    st != PGRES_EMPTY_QUERY)
@@ -353,14 +403,15 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 			 enum connect_mode mode)
 {
 	const char *list = url_param(u, "search_path");
-	struct sb sql = SB_INIT;
+	struct sb sql = SB_INIT, path = SB_INIT;
 	char *chosen = NULL, *current = NULL;
 	PGresult *r = NULL;
-	int rc;
+	int rc = STRATA_OK;
 
 	if (!list)
 		list = url_param(u, "schema");
-	sb_adds(&sql, "SET client_min_messages = warning");
+	p->session_set[p->n_session_set++] =
+		strdup("SET client_min_messages = warning");
 	/*
 	 * A runner killed mid-migration: its server session notices within a
 	 * second, not when the statement ends, and rolls back (PostgreSQL 14+).
@@ -368,15 +419,26 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 	 * the server's idle_session_timeout must not end it.
 	 */
 	if (PQserverVersion(p->db) >= 140000)
-		sb_adds(&sql, "; SET client_connection_check_interval = 1000"
-			      "; SET idle_session_timeout = 0");
+	if (PQserverVersion(p->db) >= 140000) {
+		p->session_set[p->n_session_set++] =
+			strdup("SET client_connection_check_interval = 1000");
+		p->session_set[p->n_session_set++] =
+			strdup("SET idle_session_timeout = 0");
+	}
 	if (list) {
-		sb_adds(&sql, "; SET search_path = ");
-		rc = parse_schemas(p, list, &sql, &chosen);
-		if (rc) {
-			sb_release(&sql);
+		sb_adds(&path, "SET search_path = ");
+		rc = parse_schemas(p, list, &path, &chosen);
+		if (!rc &&
+		    !(p->session_set[p->n_session_set++] = sb_detach(&path)))
+			rc = err_oom(p->base.ctx);
+		sb_release(&path);
+		if (rc)
 			return rc;
-		}
+	}
+	for (int i = 0; i < p->n_session_set; i++) {
+		if (!p->session_set[i])
+			return err_oom(p->base.ctx);
+		sb_addf(&sql, "%s%s", i ? "; " : "", p->session_set[i]);
 	}
 	rc = sql.failed ? err_oom(p->base.ctx) : exec_simple(p, p->db, sql.buf);
 	/* What session_reset applies again after RESET ALL. */
@@ -437,6 +499,8 @@ static void pg_close(struct engine_conn *c)
 	if (!p)
 		return;
 	pg_unlock(c);
+	deferred_drop(p);
+	free(p->deferred);
 	PQfinish(p->db);
 	for (size_t i = 0; i < p->n_params; i++) {
 		free(p->keys[i]);
@@ -448,6 +512,8 @@ static void pg_close(struct engine_conn *c)
 	free(p->dbname);
 	free(p->schema);
 	free(p->session_sql);
+	for (int i = 0; i < p->n_session_set; i++)
+		free(p->session_set[i]);
 	free(p);
 }
 
@@ -531,6 +597,8 @@ static int run_query(struct pg_conn *p, const char *sql, long *done,
 	int rc = STRATA_OK;
 
 	*err = NULL;
+	if (p->n_deferred && (rc = deferred_flush(p)))
+		return rc;
 	if (!PQsendQuery(p->db, sql))
 		return pg_fail(p, p->db, NULL, NULL);
 	while ((r = PQgetResult(p->db))) {
@@ -806,19 +874,86 @@ static int pg_begin(struct engine_conn *c)
 	return exec_simple(p, p->db, "BEGIN");
 }
 
+/* COMMIT's result: a failed transaction's COMMIT "succeeds" as ROLLBACK. */
+static int commit_result(struct pg_conn *p, PGresult *r)
+{
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(p, p->db, r, "commit failed");
+	if (strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
+		return err_set(p->base.ctx, STRATA_ESQL,
+			       "commit failed: the transaction had been aborted"
+			       " and was rolled back");
+	return STRATA_OK;
+}
+
+static int pipe_results(struct pg_conn *p, bool want_id, int64_t *id,
+			PGresult **err);
+static bool pipe_sync(struct pg_conn *p);
+
+/*
+ * The queued writes (the migration's tracking rows), COMMIT and a Sync in
+ * one round trip.  A failed write aborts the transaction: the COMMIT is
+ * skipped and the caller's rollback ends it.
+ */
+static int commit_pipelined(struct pg_conn *p)
+{
+	PGconn *db = p->db;
+	PGresult *err = NULL, *r;
+	int rc = STRATA_OK;
+	bool ok = PQenterPipelineMode(db) == 1;
+
+	for (size_t i = 0; ok && i < p->n_deferred; i++) {
+		struct pg_deferred *d = &p->deferred[i];
+
+		ok = PQsendQueryParams(db, d->sql, d->np, NULL,
+				       (const char *const *)d->vals, NULL, NULL,
+				       0);
+	}
+	ok = ok &&
+	     PQsendQueryParams(db, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+	     PQpipelineSync(db);
+	if (!ok) {
+		rc = pg_fail(p, db, NULL, "commit failed");
+		PQexitPipelineMode(db);
+		deferred_drop(p);
+		return rc;
+	}
+	for (size_t i = 0; i < p->n_deferred; i++) {
+		int64_t unused = -1;
+
+		pipe_results(p, false, &unused, &err);
+	}
+	deferred_drop(p);
+	/* COMMIT: one result, then the end of its results. */
+	r = PQgetResult(db);
+	if (err)
+		rc = pg_fail(p, db, err, NULL);
+	else if (!r || PQresultStatus(r) == PGRES_PIPELINE_ABORTED)
+		rc = pg_fail(p, db, NULL, "commit failed");
+	else
+		rc = commit_result(p, r);
+	if (r) {
+		PQclear(r);
+		while ((r = PQgetResult(db)))
+			PQclear(r);
+	}
+	if (!pipe_sync(p) && !rc)
+		rc = pg_fail(p, db, NULL, "commit failed");
+	PQexitPipelineMode(db);
+	PQclear(err);
+	return rc;
+}
+
 static int pg_commit(struct engine_conn *c)
 {
 	struct pg_conn *p = (struct pg_conn *)c;
-	PGresult *r = PQexec(p->db, "COMMIT");
-	int rc = STRATA_OK;
+	PGresult *r;
+	int rc;
 
-	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = pg_fail(p, p->db, r, "commit failed");
-	/* COMMIT of a failed transaction "succeeds" as a ROLLBACK. */
-	else if (strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
-		rc = err_set(c->ctx, STRATA_ESQL,
-			     "commit failed: the transaction had been aborted"
-			     " and was rolled back");
+	if (p->n_deferred)
+		return commit_pipelined(p);
+	r = PQexec(p->db, "COMMIT");
+	rc = commit_result(p, r);
 	PQclear(r);
 	return rc;
 }
@@ -827,6 +962,7 @@ static int pg_rollback(struct engine_conn *c)
 {
 	struct pg_conn *p = (struct pg_conn *)c;
 
+	deferred_drop(p); /* they were part of what is rolled back */
 	/* err_set keeps the first message: the migration's own error. */
 	if (PQtransactionStatus(p->db) == PQTRANS_IDLE)
 		return STRATA_OK;
@@ -856,15 +992,109 @@ static char *numbered(const char *sql)
 
 #define SMALL 16
 
+static int pg_session_reset(struct engine_conn *c);
+
+/* Query results in a pipeline: the first error kept, the row's id read. */
+static int pipe_results(struct pg_conn *p, bool want_id, int64_t *id,
+			PGresult **err)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(p->db))) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st == PGRES_TUPLES_OK && want_id && PQntuples(r) == 1)
+			*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+			 st != PGRES_PIPELINE_ABORTED && !*err) {
+			*err = r;
+			continue;
+		}
+		PQclear(r);
+	}
+	return *err ? STRATA_ESQL : STRATA_OK;
+}
+
+/* The end of a pipeline's segment: its Sync (a failure: the connection). */
+static bool pipe_sync(struct pg_conn *p)
+{
+	PGresult *r = PQgetResult(p->db);
+	bool ok = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+
+	PQclear(r);
+	return ok;
+}
+
+/*
+ * The attempt in one round trip (pipeline mode): the session reset (RESET
+ * ALL, strata's SETs), the row's INSERT, a Sync, which commits them as one
+ * implicit transaction before anything after it runs, then the
+ * migration's BEGIN and a second Sync.  The row is committed before any
+ * statement of the migration: a runner killed later leaves it on record.
+ */
+static int insert_pipelined(struct pg_conn *pg, const char *q, int np,
+			    const Oid *types, const char *const *vals,
+			    unsigned how, int64_t *id)
+{
+	PGconn *db = pg->db;
+	PGresult *err = NULL;
+	int rc = STRATA_OK, sent = 0;
+	bool ok = PQenterPipelineMode(db) == 1;
+
+	if (ok && (how & ATTEMPT_RESET)) {
+		ok = PQsendQueryParams(db, "RESET ALL", 0, NULL, NULL, NULL,
+				       NULL, 0);
+		sent += ok;
+		for (int i = 0; ok && i < pg->n_session_set; i++) {
+			ok = PQsendQueryParams(db, pg->session_set[i], 0, NULL,
+					       NULL, NULL, NULL, 0);
+			sent += ok;
+		}
+	}
+	ok = ok && PQsendQueryParams(db, q, np, types, vals, NULL, NULL, 0);
+	ok = ok && PQpipelineSync(db);
+	if (ok && (how & ATTEMPT_BEGIN))
+		ok = PQsendQueryParams(db, "BEGIN", 0, NULL, NULL, NULL, NULL,
+				       0) &&
+		     PQpipelineSync(db);
+	if (!ok) {
+		/* Nothing sent or a broken connection: libpq says why. */
+		rc = pg_fail(pg, db, NULL, NULL);
+		PQexitPipelineMode(db);
+		return rc;
+	}
+	for (int i = 0; i < sent; i++)
+		pipe_results(pg, false, id, &err);
+	pipe_results(pg, true, id, &err);
+	ok = pipe_sync(pg);
+	if (ok && (how & ATTEMPT_BEGIN)) {
+		pipe_results(pg, false, id, &err);
+		ok = pipe_sync(pg);
+	}
+	PQexitPipelineMode(db);
+	if (err || !ok)
+		rc = pg_fail(pg, db, err, NULL);
+	else if (*id <= 0)
+		rc = err_set(pg->base.ctx, STRATA_ESQL,
+			     "INSERT returned no id");
+	PQclear(err);
+	/* The BEGIN ran after a failure: nothing of the migration runs. */
+	if (rc && PQtransactionStatus(db) != PQTRANS_IDLE)
+		PQclear(PQexec(db, "ROLLBACK"));
+	return rc;
+}
+
 /*
  * The server engine's half of the attempt protocol (track.c): one
  * statement, its own transaction, whose commit waits for no disk flush.
  * set_config(..., true) lasts until that commit, which reads it; the
  * WHERE makes sure it runs first.  Parameters are typed (bigint, text):
- * an INSERT ... SELECT does not infer them from the columns.
+ * an INSERT ... SELECT does not infer them from the columns.  With libpq
+ * 14+ the reset and the BEGIN go in the same round trip (a pipeline).
  */
 static int pg_insert_id(struct engine_conn *c, const char *sql,
-			const struct sql_param *p, int np, int64_t *id)
+			const struct sql_param *p, int np, unsigned how,
+			int64_t *id)
 {
 	struct pg_conn *pg = (struct pg_conn *)c;
 	const char *vals[SMALL];
@@ -896,15 +1126,24 @@ static int pg_insert_id(struct engine_conn *c, const char *sql,
 			vals[i] = p[i].type == P_TEXT ? p[i].s : NULL;
 		}
 	}
-	r = PQexecParams(pg->db, q, np, types, vals, NULL, NULL, 0);
-	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
-		rc = pg_fail(pg, pg->db, r, NULL);
-	else if (PQntuples(r) != 1)
-		rc = err_set(c->ctx, STRATA_ESQL, "INSERT returned no id");
-	else {
-		*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		rc = STRATA_OK;
+	if (pq_has_pipeline()) {
+		rc = insert_pipelined(pg, q, np, types, vals, how, id);
+		free(q);
+		return rc;
 	}
+	rc = (how & ATTEMPT_RESET) ? pg_session_reset(c) : STRATA_OK;
+	if (!rc) {
+		r = PQexecParams(pg->db, q, np, types, vals, NULL, NULL, 0);
+		if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+			rc = pg_fail(pg, pg->db, r, NULL);
+		else if (PQntuples(r) != 1)
+			rc = err_set(c->ctx, STRATA_ESQL,
+				     "INSERT returned no id");
+		else
+			*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	}
+	if (!rc && (how & ATTEMPT_BEGIN))
+		rc = exec_simple(pg, pg->db, "BEGIN");
 	PQclear(r);
 	free(q);
 	return rc;
@@ -936,6 +1175,52 @@ static int pg_session_reset(struct engine_conn *c)
 	return rc;
 }
 
+/*
+ * A write without results inside a transaction waits for the COMMIT (or
+ * for the next statement sent): it goes in the same round trip.  Takes q.
+ */
+static int defer(struct pg_conn *pg, char *q, const struct sql_param *p, int np)
+{
+	struct pg_deferred d = { q, np, NULL };
+	char num[24];
+
+	if (pg->n_deferred == pg->cap_deferred) {
+		size_t cap = pg->cap_deferred ? pg->cap_deferred * 2 : 4;
+		struct pg_deferred *grown =
+			realloc(pg->deferred, cap * sizeof(*grown));
+
+		if (!grown) {
+			free(q);
+			return err_oom(pg->base.ctx);
+		}
+		pg->deferred = grown;
+		pg->cap_deferred = cap;
+	}
+	if (np && !(d.vals = calloc((size_t)np, sizeof(*d.vals)))) {
+		free(q);
+		return err_oom(pg->base.ctx);
+	}
+	for (int i = 0; i < np; i++) {
+		const char *v = NULL;
+
+		if (p[i].type == P_INT) {
+			snprintf(num, sizeof(num), "%lld", (long long)p[i].i);
+			v = num;
+		} else if (p[i].type == P_TEXT) {
+			v = p[i].s;
+		}
+		if (v && !(d.vals[i] = strdup(v))) {
+			for (int k = 0; k < i; k++)
+				free(d.vals[k]);
+			free(d.vals);
+			free(q);
+			return err_oom(pg->base.ctx);
+		}
+	}
+	pg->deferred[pg->n_deferred++] = d;
+	return STRATA_OK;
+}
+
 static int pg_query(struct engine_conn *c, const char *sql,
 		    const struct sql_param *p, int np, row_fn fn, void *payload)
 {
@@ -950,6 +1235,9 @@ static int pg_query(struct engine_conn *c, const char *sql,
 
 	if (!q)
 		return err_oom(c->ctx);
+	if (!fn && pq_has_pipeline() &&
+	    PQtransactionStatus(pg->db) == PQTRANS_INTRANS)
+		return defer(pg, q, p, np);
 	if (np > SMALL) {
 		vals = malloc((size_t)np * sizeof(*vals));
 		nums = malloc((size_t)np * sizeof(*nums));

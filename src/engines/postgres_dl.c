@@ -45,6 +45,9 @@ static void load(void)
 		missing = #f;
 	PQ_FUNCTIONS(PQ_RESOLVE)
 #undef PQ_RESOLVE
+#define PQ_OPTIONAL(f) *(void **)(&pq_api.f) = dlsym(h, #f);
+	PQ_PIPELINE_FUNCTIONS(PQ_OPTIONAL)
+#undef PQ_OPTIONAL
 	if (missing) {
 		dlclose(h);
 		load_missing_fn = missing;
@@ -64,4 +67,10 @@ int pq_load(strata *ctx)
 			       "the installed libpq is too old: it lacks %s",
 			       load_missing_fn);
 	return STRATA_OK;
+}
+
+bool pq_has_pipeline(void)
+{
+	return pq_api.PQenterPipelineMode && pq_api.PQexitPipelineMode &&
+	       pq_api.PQpipelineSync && pq_api.PQsendQueryParams;
 }

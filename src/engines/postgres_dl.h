@@ -10,6 +10,7 @@
 #define STRATA_POSTGRES_DL_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "strata.h"
 
@@ -42,9 +43,20 @@
 	X(PQstatus)             \
 	X(PQtransactionStatus)
 
+/*
+ * Optional (libpq 14+): pipeline mode.  Without them the engine sends the
+ * same statements one round trip each.
+ */
+#define PQ_PIPELINE_FUNCTIONS(X) \
+	X(PQenterPipelineMode)   \
+	X(PQexitPipelineMode)    \
+	X(PQpipelineSync)        \
+	X(PQsendQueryParams)
+
 struct pq_api {
 #define PQ_FIELD(f) __typeof__(f) *f;
 	PQ_FUNCTIONS(PQ_FIELD)
+	PQ_PIPELINE_FUNCTIONS(PQ_FIELD)
 #undef PQ_FIELD
 };
 
@@ -55,6 +67,8 @@ extern struct pq_api pq_api;
  * with a message saying which library to install.
  */
 int pq_load(strata *ctx);
+/* After pq_load: does the library have pipeline mode? */
+bool pq_has_pipeline(void);
 
 #ifndef PQ_DL_LOADER
 /* A macro does not expand inside itself, so each name becomes the field. */
@@ -84,6 +98,10 @@ int pq_load(strata *ctx);
 #define PQsetNoticeReceiver  pq_api.PQsetNoticeReceiver
 #define PQstatus             pq_api.PQstatus
 #define PQtransactionStatus  pq_api.PQtransactionStatus
+#define PQenterPipelineMode  pq_api.PQenterPipelineMode
+#define PQexitPipelineMode   pq_api.PQexitPipelineMode
+#define PQpipelineSync       pq_api.PQpipelineSync
+#define PQsendQueryParams    pq_api.PQsendQueryParams
 #endif
 
 #endif

@@ -21,7 +21,22 @@ struct pg_conn {
 	char *dbname;      /* current_database() */
 	char *schema;      /* where the tracking tables live */
 	char *session_sql; /* strata's SETs at connect, again after a reset */
-	bool utf8;         /* client_encoding is UTF8: positions count chars */
+	char *session_set[4]; /* the same, one statement each (pipelines) */
+	int n_session_set;
+	bool utf8; /* client_encoding is UTF8: positions count chars */
+	/*
+	 * Writes without results queued in a transaction (pipeline mode
+	 * only): sent with the COMMIT, or before anything else goes to db.
+	 */
+	struct pg_deferred *deferred;
+	size_t n_deferred, cap_deferred;
+};
+
+/* One queued write: its SQL ($n) and parameter values, owned. */
+struct pg_deferred {
+	char *sql;
+	int np;
+	char **vals;
 };
 
 /* postgres.c */

@@ -341,7 +341,9 @@ static int hist_cols(const struct fake_hist *h, const char *const *names, int n,
 	return fn(payload, n, v);
 }
 
-static int select_applied(row_fn fn, void *payload)
+/* Every applied row: all the columns, or (plan_only) version, name, checksum.
+ */
+static int select_applied(row_fn fn, void *payload, bool plan_only)
 {
 	for (size_t i = 0; i < fake.db.n_applied; i++) {
 		const struct fake_applied *a = &fake.db.applied[i];
@@ -354,8 +356,10 @@ static int select_applied(row_fn fn, void *payload)
 				     "0",
 				     "fake@host" };
 
+		const char *plan[3] = { ver, a->name, a->checksum };
+
 		snprintf(ver, sizeof(ver), "%" PRId64, a->version);
-		if (fn(payload, 7, v))
+		if (plan_only ? fn(payload, 3, plan) : fn(payload, 7, v))
 			break;
 	}
 	return STRATA_OK;
@@ -412,7 +416,9 @@ static int fk_query(struct engine_conn *c, const char *sql,
 	bool mig = strstr(sql, "_migrations") != NULL;
 
 	if (starts(sql, "SELECT version, name, description, checksum") && mig)
-		return select_applied(fn, payload);
+		return select_applied(fn, payload, false);
+	if (starts(sql, "SELECT version, name, checksum") && mig)
+		return select_applied(fn, payload, true);
 	if (starts(sql, "INSERT INTO") && mig)
 		return insert_applied(c, p, np);
 	if (starts(sql, "DELETE FROM") && mig)
@@ -503,17 +509,24 @@ static int fk_query(struct engine_conn *c, const char *sql,
 
 /* ---- the attempt protocols ---------------------------------------------- */
 
+/* As a server engine: the reset, the committed row, then the BEGIN. */
 static int fk_insert_id(struct engine_conn *c, const char *sql,
-			const struct sql_param *p, int np, int64_t *id)
+			const struct sql_param *p, int np, unsigned how,
+			int64_t *id)
 {
+	int rc = (how & ATTEMPT_RESET) ? fk_session_reset(c) : STRATA_OK;
+
 	(void)sql;
+	if (rc)
+		return rc;
 	if (hit(FAKE_ATTEMPT_BEGIN))
 		return fail(c, FAKE_ATTEMPT_BEGIN);
 	if (fake.in_txn)
 		return err_set(c->ctx, STRATA_ESQL,
 			       "fake: running row inside a transaction");
-	return hist_push(c, pint(p, np, 0), ptext(p, np, 1), ptext(p, np, 2),
-			 "running", -1, NULL, id);
+	rc = hist_push(c, pint(p, np, 0), ptext(p, np, 1), ptext(p, np, 2),
+		       "running", -1, NULL, id);
+	return !rc && (how & ATTEMPT_BEGIN) ? fk_begin(c) : rc;
 }
 
 static int fk_lock_held_elsewhere(struct engine_conn *c, const char *prefix,
