@@ -33,6 +33,14 @@ static bool sb_grow(struct sb *sb, size_t extra)
 	sb->cap = cap;
 	return true;
 fail:
+	/*
+	 * Nothing is kept of a failed buffer: a caller that gives up on it
+	 * (return err_oom) leaks nothing, even without sb_release.
+	 */
+	if (sb->cap)
+		free(sb->buf);
+	sb->buf = sb_empty;
+	sb->len = sb->cap = 0;
 	sb->failed = true;
 	return false;
 }

@@ -9,7 +9,7 @@
 struct sb {
 	char *buf; /* never NULL after SB_INIT; always NUL-terminated */
 	size_t len, cap;
-	bool failed; /* sticky: appends after a failed allocation do nothing */
+	bool failed; /* sticky: the buffer is freed, later appends do nothing */
 };
 
 extern char sb_empty[];

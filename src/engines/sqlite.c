@@ -462,8 +462,10 @@ static int sq_tracking_create(struct engine_conn *c, const char *prefix)
 	sb_adds(&sql, "BEGIN IMMEDIATE;\n");
 	sq_tracking_ddl(&sql, "", prefix);
 	sb_adds(&sql, "COMMIT;");
-	if (sql.failed)
+	if (sql.failed) {
+		sb_release(&sql);
 		return err_oom(c->ctx);
+	}
 	rc = exec_simple(s, sql.buf);
 	if (rc)
 		sq_rollback(c);
