@@ -123,44 +123,6 @@ static int find_tool(struct session *s, int *which, struct rows *r)
 	return STRATA_OK;
 }
 
-int adopt_detect(struct session *s, const char **tool, const char **table)
-{
-	struct rows r = { 0 };
-	int which, rc;
-
-	*tool = *table = NULL;
-	if (!s->c)
-		return STRATA_OK;
-	rc = find_tool(s, &which, &r);
-	rows_release(&r);
-	if (!rc && which >= 0) {
-		*tool = tools[which].name;
-		*table = tools[which].table;
-	}
-	return rc;
-}
-
-int adopt_hint(struct session *s, bool refuse)
-{
-	const char *tool, *table;
-	int rc;
-
-	if (s->tables || !s->c)
-		return STRATA_OK;
-	rc = adopt_detect(s, &tool, &table);
-	if (rc || !tool)
-		return rc;
-	if (refuse)
-		return err_set(
-			s->ctx, STRATA_ERROR,
-			"this database was migrated by %s (%s): run 'strata adopt' to take it over (up refuses to run its migrations again)",
-			tool, table);
-	log_msg(s->ctx, STRATA_LOG_WARN,
-		"this database was migrated by %s (%s): run 'strata adopt' to take it over",
-		tool, table);
-	return STRATA_OK;
-}
-
 /* ---- reading the other tool's rows ------------------------------------- */
 
 static bool truthy(const char *s)
@@ -302,6 +264,56 @@ static int applied_versions(strata *ctx, int which, const struct rows *r,
 	if (rc)
 		return err_oom(ctx);
 	qsort(vs->v, vs->n, sizeof(*vs->v), cmp_i64);
+	return STRATA_OK;
+}
+
+int adopt_detect(struct session *s, const char **tool, const char **table)
+{
+	struct vset vs = { 0 };
+	struct rows r = { 0 };
+	int64_t dirty = -1;
+	int which, rc;
+
+	*tool = *table = NULL;
+	if (!s->c)
+		return STRATA_OK;
+	rc = find_tool(s, &which, &r);
+	if (!rc && which >= 0) {
+		/* An unreadable row still says the tool was here. */
+		rc = applied_versions(s->ctx, which, &r, &vs, &dirty);
+		if (rc && rc != STRATA_ENOMEM) {
+			err_clear(s->ctx);
+			rc = STRATA_OK;
+			vs.n = 1;
+		}
+		if (!rc && (vs.n || dirty >= 0)) {
+			*tool = tools[which].name;
+			*table = tools[which].table;
+		}
+	}
+	rows_release(&r);
+	free(vs.v);
+	return rc;
+}
+
+int adopt_hint(struct session *s, bool refuse)
+{
+	const char *tool, *table;
+	int rc;
+
+	if (s->tables || !s->c)
+		return STRATA_OK;
+	rc = adopt_detect(s, &tool, &table);
+	if (rc || !tool)
+		return rc;
+	if (refuse)
+		return err_set(
+			s->ctx, STRATA_ERROR,
+			"this database was migrated by %s (%s): run 'strata adopt' to take it over (up refuses to run its migrations again)",
+			tool, table);
+	log_msg(s->ctx, STRATA_LOG_WARN,
+		"this database was migrated by %s (%s): run 'strata adopt' to take it over",
+		tool, table);
 	return STRATA_OK;
 }
 

@@ -5,9 +5,10 @@
 #include "session.h"
 
 /*
- * The first other tool's tracking table found on s's connection: *tool
- * and *table point to static strings, NULL when there is none.  Probes
- * with queries that may fail (their errors are not kept).
+ * The first other tool's tracking table found on s's connection that
+ * records something applied: *tool and *table point to static strings,
+ * NULL when there is none.  Probes with queries that may fail (their
+ * errors are not kept).
  */
 int adopt_detect(struct session *s, const char **tool, const char **table);
 
