@@ -263,7 +263,8 @@ static int applied_versions(strata *ctx, int which, const struct rows *r,
 	}
 	if (rc)
 		return err_oom(ctx);
-	qsort(vs->v, vs->n, sizeof(*vs->v), cmp_i64);
+	if (vs->n > 1)
+		qsort(vs->v, vs->n, sizeof(*vs->v), cmp_i64);
 	return STRATA_OK;
 }
 
@@ -339,8 +340,8 @@ static int check_agree(struct session *s, const struct vset *vs,
 {
 	for (size_t i = 0; i < s->al.n; i++) {
 		int64_t v = s->al.items[i].version;
-		bool found = bsearch(&v, vs->v, vs->n, sizeof(*vs->v),
-				     cmp_i64) != NULL;
+		bool found = vs->n && bsearch(&v, vs->v, vs->n, sizeof(*vs->v),
+					      cmp_i64) != NULL;
 		if (!found)
 			return err_set(
 				s->ctx, STRATA_ERROR,
