@@ -419,7 +419,7 @@ typedef struct strata_adopt_result {
 	const char *table; /* its tracking table (static) */
 	size_t n_recorded;
 	strata_adopt_item *recorded; /* in version order */
-	int64_t dirty; /* golang-migrate's dirty version, or -1 */
+	int64_t dirty;               /* golang-migrate's dirty version, or -1 */
 	bool dry_run;
 } strata_adopt_result;
 
