@@ -136,6 +136,7 @@ int cmd_redo(struct cli *cli);
 int cmd_history(struct cli *cli);
 int cmd_validate(struct cli *cli);
 int cmd_stamp(struct cli *cli);
+int cmd_adopt(struct cli *cli); /* cmd_adopt.c */
 int cmd_repair(struct cli *cli);
 int cmd_schema(struct cli *cli);
 int cmd_help(struct cli *cli);

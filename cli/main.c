@@ -140,6 +140,12 @@ static const struct opt_spec stamp_opts[] = {
 	{ 0 },
 };
 
+static const struct opt_spec adopt_opts[] = {
+	{ OPT_DRY_RUN, "dry-run", 0, NULL,
+	  "show what would be recorded; write nothing" },
+	{ 0 },
+};
+
 static const struct opt_spec repair_opts[] = {
 	{ OPT_YES, "yes", 0, NULL,
 	  "re-record the checksums of modified applied migrations" },
@@ -246,6 +252,17 @@ static const struct cmd commands[] = {
 	  "every migration.  With --delete, removes the record of VERSION alone and\n"
 	  "leaves the schema as it is.  A VERSION no migration has is exit 2.",
 	  stamp_opts },
+	{ "adopt", cmd_adopt, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 0, 0,
+	  "", "take over a database another migration tool migrated",
+	  "Reads golang-migrate's or dbmate's schema_migrations, goose's\n"
+	  "goose_db_version, Flyway's flyway_schema_history or sql-migrate's\n"
+	  "gorp_migrations and records the same migrations as applied (history\n"
+	  "direction 'stamp'), checksums and SQL from the files; nothing is run and\n"
+	  "the other tool's table is left as it was.  A dirty golang-migrate version\n"
+	  "becomes strata's dirty state.  An applied version without a migration\n"
+	  "file, or strata rows the other tool does not have, is exit 1.  --dry-run\n"
+	  "shows what would be recorded and writes nothing.",
+	  adopt_opts },
 	{ "repair", cmd_repair, CMD_NEEDS_DB | CMD_NEEDS_DIR | CMD_CHANGES, 0,
 	  0, "",
 	  "record interrupted attempts, clear a dirty state, re-record checksums",

@@ -5,7 +5,7 @@
 # package.  Keep the lists in step with 'strata help': tests/e2e/test_app.py
 # checks them against 'strata --json help'.
 
-_strata_commands="init new status up down redo history validate stamp repair
+_strata_commands="init new status up down redo history validate stamp adopt repair
 schema test backup restore check recover embed current show help"
 
 # Accepted before or after the command name.
@@ -22,6 +22,7 @@ _strata_command_opts()
 	up) echo "--steps --dry-run --allow-out-of-order --ignore-checksums --sql --from" ;;
 	down) echo "--steps --dry-run --sql --from" ;;
 	stamp) echo "--delete" ;;
+	adopt) echo "--dry-run" ;;
 	repair) echo "--yes" ;;
 	restore) echo "--force" ;;
 	schema) echo "--format" ;;

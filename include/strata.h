@@ -409,6 +409,45 @@ STRATA_API int strata_stamp(strata *ctx, int64_t version, strata_run **out);
  */
 STRATA_API int strata_unstamp(strata *ctx, int64_t version);
 
+/* ---- adopt: take over another tool's database ---------------------------- */
+
+/* One migration adopt records as applied. */
+typedef struct strata_adopt_item {
+	int64_t version;
+	const char *name;
+} strata_adopt_item;
+
+/* What adopt found and recorded (or, with STRATA_DRY_RUN, would record). */
+typedef struct strata_adopt_result {
+	const char *tool;  /* "golang-migrate", "dbmate", "goose", "flyway",
+			      "sql-migrate" (static) */
+	const char *table; /* its tracking table (static) */
+	size_t n_recorded;
+	strata_adopt_item *recorded; /* in version order */
+	int64_t dirty;               /* golang-migrate's dirty version, or -1 */
+	bool dry_run;
+} strata_adopt_result;
+
+/*
+ * Take over a database another tool migrated: find its tracking table
+ * (golang-migrate or dbmate schema_migrations, goose goose_db_version,
+ * Flyway flyway_schema_history, sql-migrate gorp_migrations, probed in
+ * that order), map each version it applied to a migration of the
+ * context's source and record it as applied (checksum and SQL from the
+ * file, a history row of direction 'stamp' whose error column names the
+ * tool), in one transaction; the other table is only read.  A dirty
+ * golang-migrate version becomes a 'dirty' history row.  Versions strata
+ * already records must all be among the tool's (they are then skipped).
+ * flags: STRATA_DRY_RUN reads only.  *out is the caller's (free it with
+ * strata_adopt_free()), NULL on failure.  Returns STRATA_OK,
+ * STRATA_ENOTFOUND (no such table, no database, or a version without a
+ * migration file: named in the message), STRATA_ERROR (strata's rows
+ * disagree, or an unreadable version) or a connection code.
+ */
+STRATA_API int strata_adopt(strata *ctx, unsigned flags,
+			    strata_adopt_result **out);
+STRATA_API void strata_adopt_free(strata_adopt_result *r);
+
 /* ---- status ------------------------------------------------------------ */
 
 typedef struct strata_applied_info {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adopt.h"
 #include "backup.h"
 #include "banned.h"
 #include "err.h"
@@ -529,6 +530,9 @@ static int up_needed(strata *ctx, int64_t target, unsigned flags, bool *needed)
 		/* Dirty refuses; a dead runner's attempt takes the lock. */
 		rc = session_startup_check(&s, &dead);
 	}
+	/* No tracking tables: another tool's table refuses (adopt.c). */
+	if (!rc && s.existed && !s.tables)
+		rc = adopt_hint(&s, true);
 	if (!rc && s.existed && !dead) {
 		rc = plan_up(ctx, &ctx->src, &s.al, target, flags, &p);
 		*needed = rc || p.n > 0;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adopt.h"
 #include "backup.h"
 #include "banned.h"
 #include "err.h"
@@ -180,6 +181,8 @@ static int fill(struct session *s, struct status_box *b)
 						RECENT_HISTORY, &b->hist);
 		if (rc)
 			return rc;
+	} else if ((rc = adopt_hint(s, false))) {
+		return rc; /* another tool's table: a warning */
 	}
 	rc = add_running(s, b);
 	st->history = b->hist.rows;
