@@ -419,12 +419,12 @@ static int setup_session(struct pg_conn *p, const struct strata_url *u,
 	 * the server's idle_session_timeout must not end it.
 	 */
 	if (PQserverVersion(p->db) >= 140000)
-	if (PQserverVersion(p->db) >= 140000) {
-		p->session_set[p->n_session_set++] =
-			strdup("SET client_connection_check_interval = 1000");
-		p->session_set[p->n_session_set++] =
-			strdup("SET idle_session_timeout = 0");
-	}
+		if (PQserverVersion(p->db) >= 140000) {
+			p->session_set[p->n_session_set++] = strdup(
+				"SET client_connection_check_interval = 1000");
+			p->session_set[p->n_session_set++] =
+				strdup("SET idle_session_timeout = 0");
+		}
 	if (list) {
 		sb_adds(&path, "SET search_path = ");
 		rc = parse_schemas(p, list, &path, &chosen);
