@@ -20,13 +20,14 @@ static const struct engine *const engines[] = {
 
 const struct engine *engine_find(strata *ctx, const struct strata_url *url)
 {
+	const struct engine_info *info;
+
 	for (size_t i = 0; engines[i]; i++)
 		if (strcmp(engines[i]->name, url->engine) == 0)
 			return engines[i];
+	info = engine_info_named(url->engine);
 	err_set(ctx, STRATA_EUNSUPPORTED, "strata was built without %s support",
-		strcmp(url->engine, "postgres") == 0 ? "PostgreSQL"
-		: strcmp(url->engine, "mysql") == 0  ? "MySQL/MariaDB"
-						     : url->engine);
+		info ? info->label : url->engine);
 	return NULL;
 }
 

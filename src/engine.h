@@ -103,9 +103,48 @@ char *scratch_random_name(void);
 /* Free what *sc holds and zero it. */
 void scratch_release(struct scratch *sc);
 
+/*
+ * What strata knows of an engine whether or not it is built in: its
+ * name, how its URLs are written, how its backups are named, which SQL
+ * its scripts speak.  One entry per engine in src/engines/names.c; the
+ * URL parser, backups and scripts read these, never an engine's name.
+ */
+#define URL_FORM_SERVER   0x1u /* scheme://user:pass@host:port/db?k=v */
+#define URL_FORM_FILE     0x2u /* scheme:PATH, or a bare PATH by suffix */
+#define URL_FORM_CONNINFO 0x4u /* a libpq "key=value ..." string */
+
+/* The SQL dialect of the scripts 'up --sql' writes (src/sqlscript.c). */
+enum script_dialect { SCRIPT_SQLITE, SCRIPT_PG, SCRIPT_MYSQL };
+
+struct engine_info {
+	const char *name;           /* as struct engine.name */
+	const char *label;          /* for messages: "PostgreSQL" */
+	const char *const *schemes; /* NULL-terminated; case-insensitive */
+	unsigned forms;             /* URL_FORM_* */
+	const char *const *file_suffixes; /* its files' bare paths */
+	/*
+	 * ?charset= values accepted (case-insensitive; the option is taken
+	 * out), NULL-terminated; [0] is the one to suggest.  'charset_used'
+	 * names what strata speaks for the refusal message.
+	 */
+	const char *const *charsets;
+	const char *charset_used;
+	const char *dump_ext; /* a backup's file extension: ".dump" */
+	enum script_dialect dialect;
+};
+
+/* src/engines/names.c: every engine strata knows, built in or not. */
+/* The engine named 'name', or NULL. */
+const struct engine_info *engine_info_named(const char *name);
+/* The engine of URL scheme s[0..n) (no "+driver"), or NULL. */
+const struct engine_info *engine_info_for_scheme(const char *s, size_t n);
+/* The first engine whose URLs take form 'form' (URL_FORM_*), or NULL. */
+const struct engine_info *engine_info_with_form(unsigned form);
+/* The file engine whose file suffixes end 'path', or NULL. */
+const struct engine_info *engine_info_for_file(const char *path);
+
 struct engine {
-	const char *name;           /* "sqlite", "postgres", "mysql" */
-	const char *const *schemes; /* URL schemes, NULL-terminated */
+	const char *name; /* the key of its engine_info (engine_info_named) */
 	unsigned caps;
 
 	/* Does the database exist?  (Servers: always true.) */
