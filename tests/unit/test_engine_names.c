@@ -95,10 +95,7 @@ static void test_file_suffixes(void **state)
 static void test_every_scheme_parses_and_finds(void **state)
 {
 	static const char *const names[] = { "sqlite", "postgres", "mysql" };
-	strata *ctx;
-
 	(void)state;
-	assert_int_equal(strata_open(&ctx, NULL), STRATA_OK);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const struct engine_info *e = engine_info_named(names[i]);
 
@@ -107,7 +104,10 @@ static void test_every_scheme_parses_and_finds(void **state)
 			char text[128];
 			struct strata_url u;
 			const struct engine *found;
+			strata *ctx; /* one each: a context keeps its first
+					error */
 
+			assert_int_equal(strata_open(&ctx, NULL), STRATA_OK);
 			snprintf(text, sizeof(text), "%s%s", *s,
 				 e->forms & URL_FORM_SERVER ? "://h/db"
 							    : ":x.db");
@@ -126,9 +126,9 @@ static void test_every_scheme_parses_and_finds(void **state)
 				assert_string_equal(strata_errmsg(ctx), want);
 			}
 			url_release(&u);
+			strata_close(ctx);
 		}
 	}
-	strata_close(ctx);
 }
 
 /* The ?charset= values each server engine accepts, and the refusal. */
