@@ -22,13 +22,6 @@
 #include "track.h"
 #include "util.h"
 
-/*
- * The file name every backup of this database starts with: the SQLite
- * file's own name, or the server database's name made safe as one file
- * name.  A server name is the server's to choose ("a/../b" is a valid
- * PostgreSQL name): every '/', '\\', control byte and a leading '.'
- * becomes '_', so the dump stays inside the backups folder.  malloc'd.
- */
 /* Is the database one local file (its backups go beside it)? */
 static bool file_engine(const strata *ctx)
 {
@@ -37,6 +30,13 @@ static bool file_engine(const strata *ctx)
 	return e && (e->forms & URL_FORM_FILE) && ctx->url.path;
 }
 
+/*
+ * The file name every backup of this database starts with: the SQLite
+ * file's own name, or the server database's name made safe as one file
+ * name.  A server name is the server's to choose ("a/../b" is a valid
+ * PostgreSQL name): every '/', '\\', control byte and a leading '.'
+ * becomes '_', so the dump stays inside the backups folder.  malloc'd.
+ */
 static char *base_name(const strata *ctx)
 {
 	const char *p;

@@ -600,10 +600,7 @@ static int parse_query(strata *ctx, struct strata_url *u,
 	return STRATA_OK;
 }
 
-/*
- * ?charset= (dbmate, SQLAlchemy): strata talks UTF-8 to every server
- * (utf8mb4 on MySQL), so the option is checked and taken out.
- */
+/* Is 'value' one of the ?charset= values engine 'e' accepts? */
 static bool charset_ok(const struct engine_info *e, const char *value)
 {
 	for (const char *const *c = e ? e->charsets : NULL; c && *c; c++)
@@ -612,6 +609,10 @@ static bool charset_ok(const struct engine_info *e, const char *value)
 	return false;
 }
 
+/*
+ * ?charset= (dbmate, SQLAlchemy): strata talks UTF-8 to every server
+ * (utf8mb4 on MySQL), so the option is checked and taken out.
+ */
 static int take_charset(strata *ctx, struct strata_url *u)
 {
 	const struct engine_info *e = engine_info_named(u->engine);
@@ -847,10 +848,9 @@ static int conninfo_field(strata *ctx, struct strata_url *u, const char *key,
 /* A libpq "key=value ..." string. */
 static int parse_conninfo(strata *ctx, struct strata_url *u, const char *text)
 {
+	const struct engine_info *e = engine_info_with_form(URL_FORM_CONNINFO);
 	const char *p = text;
 	int rc;
-
-	const struct engine_info *e = engine_info_with_form(URL_FORM_CONNINFO);
 
 	u->masked = url_mask(text);
 	u->conninfo = strdup(text);
