@@ -35,7 +35,7 @@ ALL_CPPFLAGS = -D_DEFAULT_SOURCE -Iinclude -Isrc $(DEFS) $(PKG_CFLAGS) $(CPPFLAG
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) $(LIBS_DL)
 
-LIB_SRC := $(wildcard src/*.c src/engines/sqlite*.c)
+LIB_SRC := $(wildcard src/*.c src/engines/names.c src/engines/sqlite*.c)
 ifeq ($(WITH_POSTGRES),1)
 LIB_SRC += $(wildcard src/engines/postgres*.c)
 endif
@@ -166,7 +166,8 @@ fuzz: fuzz-url
 fuzz-url:
 	@mkdir -p $(BUILD)/fuzz/corpus_url
 	clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_url tests/fuzz/fuzz_url.c src/url.c src/err.c src/sb.c
+		-fno-sanitize-recover=all -o $(BUILD)/fuzz/fuzz_url tests/fuzz/fuzz_url.c src/url.c src/err.c src/sb.c \
+		src/engines/names.c
 	$(BUILD)/fuzz/fuzz_url -max_total_time=$(FUZZ_TIME) -max_len=1024 $(BUILD)/fuzz/corpus_url tests/fuzz/corpus_url
 
 # The migration file parser (src/parse.c) and what it needs, nothing more.

@@ -16,10 +16,19 @@
 #include <unistd.h>
 
 #include "banned.h"
+#include "engine.h"
 #include "err.h"
 #include "sb.h"
 #include "track.h"
 #include "util.h"
+
+/* Is the database one local file (its backups go beside it)? */
+static bool file_engine(const strata *ctx)
+{
+	const struct engine_info *e = engine_info_named(ctx->url.engine);
+
+	return e && (e->forms & URL_FORM_FILE) && ctx->url.path;
+}
 
 /*
  * The file name every backup of this database starts with: the SQLite
@@ -33,7 +42,7 @@ static char *base_name(const strata *ctx)
 	const char *p;
 	char *out;
 
-	if (strcmp(ctx->url.engine, "sqlite") != 0) {
+	if (!file_engine(ctx)) {
 		p = ctx->url.dbname && *ctx->url.dbname ? ctx->url.dbname
 							: "database";
 		out = strdup(p);
@@ -50,11 +59,9 @@ static char *base_name(const strata *ctx)
 
 static const char *extension(const strata *ctx)
 {
-	if (!strcmp(ctx->url.engine, "postgres"))
-		return ".dump";
-	if (!strcmp(ctx->url.engine, "mysql"))
-		return ".sql";
-	return ".bak";
+	const struct engine_info *e = engine_info_named(ctx->url.engine);
+
+	return e && e->dump_ext ? e->dump_ext : ".bak";
 }
 
 int backup_dir(const strata *ctx, char **out)
@@ -64,7 +71,7 @@ int backup_dir(const strata *ctx, char **out)
 
 	if (ctx->backup_dir)
 		sb_adds(&dir, ctx->backup_dir);
-	else if (strcmp(ctx->url.engine, "sqlite") != 0)
+	else if (!file_engine(ctx))
 		sb_adds(&dir, "backups");
 	else if ((slash = strrchr(ctx->url.path, '/')))
 		sb_addf(&dir, "%.*s/backups", (int)(slash - ctx->url.path),

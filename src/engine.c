@@ -26,28 +26,18 @@ void engine_register_test(const struct engine *e)
 	test_engine = e;
 }
 
-const char *engine_test_scheme(const char *s, size_t n)
-{
-	if (!test_engine || !test_engine->schemes)
-		return NULL;
-	for (size_t i = 0; test_engine->schemes[i]; i++)
-		if (strlen(test_engine->schemes[i]) == n &&
-		    !strncmp(test_engine->schemes[i], s, n))
-			return test_engine->name;
-	return NULL;
-}
-
 const struct engine *engine_find(strata *ctx, const struct strata_url *url)
 {
+	const struct engine_info *info;
+
 	if (test_engine && !strcmp(test_engine->name, url->engine))
 		return test_engine;
 	for (size_t i = 0; engines[i]; i++)
 		if (strcmp(engines[i]->name, url->engine) == 0)
 			return engines[i];
+	info = engine_info_named(url->engine);
 	err_set(ctx, STRATA_EUNSUPPORTED, "strata was built without %s support",
-		strcmp(url->engine, "postgres") == 0 ? "PostgreSQL"
-		: strcmp(url->engine, "mysql") == 0  ? "MySQL/MariaDB"
-						     : url->engine);
+		info ? info->label : url->engine);
 	return NULL;
 }
 

@@ -107,9 +107,48 @@ void scratch_release(struct scratch *sc);
 #define ATTEMPT_RESET 0x1u /* session_reset first (not the first migration) */
 #define ATTEMPT_BEGIN 0x2u /* then open the migration's transaction */
 
+/*
+ * What strata knows of an engine whether or not it is built in: its
+ * name, how its URLs are written, how its backups are named, which SQL
+ * its scripts speak.  One entry per engine in src/engines/names.c; the
+ * URL parser, backups and scripts read these, never an engine's name.
+ */
+#define URL_FORM_SERVER   0x1u /* scheme://user:pass@host:port/db?k=v */
+#define URL_FORM_FILE     0x2u /* scheme:PATH, or a bare PATH by suffix */
+#define URL_FORM_CONNINFO 0x4u /* a libpq "key=value ..." string */
+
+/* The SQL dialect of the scripts 'up --sql' writes (src/sqlscript.c). */
+enum script_dialect { SCRIPT_SQLITE, SCRIPT_PG, SCRIPT_MYSQL };
+
+struct engine_info {
+	const char *name;           /* as struct engine.name */
+	const char *label;          /* for messages: "PostgreSQL" */
+	const char *const *schemes; /* NULL-terminated; case-insensitive */
+	unsigned forms;             /* URL_FORM_* */
+	const char *const *file_suffixes; /* its files' bare paths */
+	/*
+	 * ?charset= values accepted (case-insensitive; the option is taken
+	 * out), NULL-terminated; [0] is the one to suggest.  'charset_used'
+	 * names what strata speaks for the refusal message.
+	 */
+	const char *const *charsets;
+	const char *charset_used;
+	const char *dump_ext; /* a backup's file extension: ".dump" */
+	enum script_dialect dialect;
+};
+
+/* src/engines/names.c: every engine strata knows, built in or not. */
+/* The engine named 'name', or NULL. */
+const struct engine_info *engine_info_named(const char *name);
+/* The engine of URL scheme s[0..n) (no "+driver"), or NULL. */
+const struct engine_info *engine_info_for_scheme(const char *s, size_t n);
+/* The first engine whose URLs take form 'form' (URL_FORM_*), or NULL. */
+const struct engine_info *engine_info_with_form(unsigned form);
+/* The file engine whose file suffixes end 'path', or NULL. */
+const struct engine_info *engine_info_for_file(const char *path);
+
 struct engine {
-	const char *name;           /* "sqlite", "postgres", "mysql" */
-	const char *const *schemes; /* URL schemes, NULL-terminated */
+	const char *name; /* the key of its engine_info (engine_info_named) */
 	unsigned caps;
 
 	/* Does the database exist?  (Servers: always true.) */
@@ -276,12 +315,12 @@ const struct engine *engine_find(strata *ctx, const struct strata_url *url);
 
 /*
  * Tests only (tests/unit/fake_engine.c): register one more engine, found
- * by its name and URL schemes (written scheme://...) before the built-in
- * ones; NULL unregisters it.  The CLI never calls it, so no other scheme
- * is ever accepted.  engine_test_scheme: the registered engine's name if
- * s[0..n) is one of its schemes, else NULL (url.c asks it).
+ * by its name before the built-in ones, and what the URL parser knows of
+ * it (engine_info_register_test, in names.c: its schemes, after the
+ * built-in ones); NULL unregisters.  The CLI never calls them, so no
+ * other scheme is ever accepted.
  */
 void engine_register_test(const struct engine *e);
-const char *engine_test_scheme(const char *s, size_t n);
+void engine_info_register_test(const struct engine_info *info);
 
 #endif

@@ -28,7 +28,7 @@
 #include "track.h"
 #include "util.h"
 
-enum kind { K_SQLITE, K_PG, K_MY };
+enum kind { K_SQLITE = SCRIPT_SQLITE, K_PG = SCRIPT_PG, K_MY = SCRIPT_MYSQL };
 
 struct script {
 	strata *ctx;
@@ -691,6 +691,8 @@ static int step(struct script *sc, const strata_step *s, size_t i)
 
 static int script_setup(struct script *sc, strata *ctx)
 {
+	const struct engine_info *info;
+
 	memset(sc, 0, sizeof(*sc));
 	sc->ctx = ctx;
 	sc->out = (struct sb)SB_INIT;
@@ -705,9 +707,8 @@ static int script_setup(struct script *sc, strata *ctx)
 		return err_set(ctx, STRATA_EUNSUPPORTED,
 			       "the %s engine cannot write SQL scripts",
 			       sc->e->name);
-	sc->kind = !strcmp(sc->e->name, "postgres") ? K_PG
-		   : !strcmp(sc->e->name, "mysql")  ? K_MY
-						    : K_SQLITE;
+	info = engine_info_named(sc->e->name);
+	sc->kind = info ? (enum kind)info->dialect : K_SQLITE;
 	if (sc->kind == K_PG)
 		return pg_url_schemas(sc);
 	if (sc->kind == K_MY && ctx->url.dbname && *ctx->url.dbname) {

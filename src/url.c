@@ -54,11 +54,6 @@ static size_t scheme_len(const char *s)
 	return s[n] == ':' ? n : 0;
 }
 
-static bool scheme_is(const char *s, size_t n, const char *name)
-{
-	return strlen(name) == n && strncasecmp(s, name, n) == 0;
-}
-
 /*
  * The length of a scheme without its SQLAlchemy driver suffix:
  * "mysql+pymysql" -> 5.
@@ -70,28 +65,21 @@ static size_t base_len(const char *s, size_t n)
 	return plus ? (size_t)(plus - s) : n;
 }
 
-/* The engine of a server scheme (a "+driver" suffix ignored), or NULL. */
-static const char *server_engine(const char *s, size_t n)
+/*
+ * The engine of a scheme (a "+driver" suffix ignored) whose URLs take
+ * form 'form' (URL_FORM_*), or NULL.
+ */
+static const struct engine_info *scheme_engine(const char *s, size_t n,
+					       unsigned form)
 {
-	n = base_len(s, n);
-	if (scheme_is(s, n, "postgres") || scheme_is(s, n, "postgresql"))
-		return "postgres";
-	if (scheme_is(s, n, "mysql") || scheme_is(s, n, "mariadb"))
-		return "mysql";
-	return engine_test_scheme(s, n); /* a test's engine, or NULL */
+	const struct engine_info *e = engine_info_for_scheme(s, base_len(s, n));
+
+	return e && (e->forms & form) ? e : NULL;
 }
 
-static bool has_suffix(const char *s, const char *suffix)
+static const struct engine_info *server_engine(const char *s, size_t n)
 {
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n > m && strcmp(s + n - m, suffix) == 0;
-}
-
-static bool is_sqlite_file(const char *s)
-{
-	return has_suffix(s, ".db") || has_suffix(s, ".sqlite") ||
-	       has_suffix(s, ".sqlite3");
+	return scheme_engine(s, n, URL_FORM_SERVER);
 }
 
 /*
@@ -612,12 +600,23 @@ static int parse_query(strata *ctx, struct strata_url *u,
 	return STRATA_OK;
 }
 
+/* Is 'value' one of the ?charset= values engine 'e' accepts? */
+static bool charset_ok(const struct engine_info *e, const char *value)
+{
+	for (const char *const *c = e ? e->charsets : NULL; c && *c; c++)
+		if (strcasecmp(value, *c) == 0)
+			return true;
+	return false;
+}
+
 /*
  * ?charset= (dbmate, SQLAlchemy): strata talks UTF-8 to every server
  * (utf8mb4 on MySQL), so the option is checked and taken out.
  */
 static int take_charset(strata *ctx, struct strata_url *u)
 {
+	const struct engine_info *e = engine_info_named(u->engine);
+	const char *want = e && e->charsets ? e->charsets[0] : "utf8mb4";
 	size_t i, j;
 
 	for (i = j = 0; i < u->n_params; i++) {
@@ -627,18 +626,13 @@ static int take_charset(strata *ctx, struct strata_url *u)
 			u->params[j++] = *p;
 			continue;
 		}
-		if (strcasecmp(p->value, "utf8mb4") != 0 &&
-		    !(strcmp(u->engine, "postgres") == 0 &&
-		      (strcasecmp(p->value, "utf8") == 0 ||
-		       strcasecmp(p->value, "utf-8") == 0))) {
+		if (!charset_ok(e, p->value)) {
 			int rc = err_set(
 				ctx, STRATA_EINVAL,
 				"unsupported charset '%s' in URL '%s': strata always uses %s (write charset=%s or leave it out)",
 				p->value, u->masked,
-				strcmp(u->engine, "mysql") == 0 ? "utf8mb4"
-								: "UTF-8",
-				strcmp(u->engine, "mysql") == 0 ? "utf8mb4"
-								: "utf8");
+				e && e->charset_used ? e->charset_used : want,
+				want);
 
 			/* Keep the rest, so that url_release frees them. */
 			for (; i < u->n_params; i++)
@@ -854,13 +848,14 @@ static int conninfo_field(strata *ctx, struct strata_url *u, const char *key,
 /* A libpq "key=value ..." string. */
 static int parse_conninfo(strata *ctx, struct strata_url *u, const char *text)
 {
+	const struct engine_info *e = engine_info_with_form(URL_FORM_CONNINFO);
 	const char *p = text;
 	int rc;
 
 	u->masked = url_mask(text);
 	u->conninfo = strdup(text);
-	u->engine = strdup("postgres");
-	u->scheme = strdup("postgres");
+	u->engine = strdup(e->name);
+	u->scheme = strdup(e->schemes[0]);
 	if (!u->masked || !u->conninfo || !u->engine || !u->scheme)
 		return err_oom(ctx);
 	for (;;) {
@@ -907,8 +902,9 @@ static int parse_conninfo(strata *ctx, struct strata_url *u, const char *text)
  * With a driver ('blen' < 'slen': sqlite+pysqlite:///app.db) the path
  * reads as SQLAlchemy reads it: three slashes relative, four absolute.
  */
-static int parse_sqlite(strata *ctx, struct strata_url *u, const char *text,
-			size_t slen, size_t blen)
+static int parse_file(strata *ctx, struct strata_url *u,
+		      const struct engine_info *e, const char *text,
+		      size_t slen, size_t blen)
 {
 	const char *path = text + slen + 1;
 
@@ -918,7 +914,7 @@ static int parse_sqlite(strata *ctx, struct strata_url *u, const char *text,
 			path++;
 	}
 	u->masked = strdup(text);
-	u->engine = strdup("sqlite");
+	u->engine = strdup(e->name);
 	u->scheme = dup_lower(text, blen);
 	if (!u->masked || !u->engine || !u->scheme)
 		return err_oom(ctx);
@@ -944,6 +940,7 @@ static int refuse(strata *ctx, const char *what, const char *text)
 
 int url_parse(strata *ctx, const char *text, struct strata_url *out)
 {
+	const struct engine_info *e;
 	size_t slen, blen;
 	int rc;
 
@@ -953,27 +950,24 @@ int url_parse(strata *ctx, const char *text, struct strata_url *out)
 			       URL_HINT);
 	slen = scheme_len(text);
 	blen = base_len(text, slen);
-	if (slen && (scheme_is(text, blen, "sqlite") ||
-		     scheme_is(text, blen, "sqlite3"))) {
-		rc = parse_sqlite(ctx, out, text, slen, blen);
+	if (slen && (e = scheme_engine(text, slen, URL_FORM_FILE))) {
+		rc = parse_file(ctx, out, e, text, slen, blen);
 	} else if (slen && strncmp(text + slen, "://", 3) == 0) {
-		const char *engine = server_engine(text, slen);
-
-		if (!engine)
+		if (!(e = server_engine(text, slen)))
 			return err_set(
 				ctx, STRATA_EINVAL,
 				"unsupported database URL scheme '%.*s' (%s)",
 				(int)slen, text, URL_HINT);
-		out->engine = strdup(engine);
+		out->engine = strdup(e->name);
 		out->scheme = dup_lower(text, blen);
 		rc = out->engine && out->scheme
 			     ? parse_server(ctx, out, text, slen)
 			     : err_oom(ctx);
 	} else if (!strstr(text, "://") && is_conninfo(text)) {
 		rc = parse_conninfo(ctx, out, text);
-	} else if (is_sqlite_file(text)) {
-		out->engine = strdup("sqlite");
-		out->scheme = strdup("sqlite");
+	} else if ((e = engine_info_for_file(text))) {
+		out->engine = strdup(e->name);
+		out->scheme = strdup(e->schemes[0]);
 		out->path = strdup(text);
 		out->masked = strdup(text);
 		rc = out->engine && out->scheme && out->path && out->masked

@@ -870,11 +870,8 @@ static int my_tracking_create(struct engine_conn *c, const char *prefix)
 	return rc;
 }
 
-static const char *const my_schemes[] = { "mysql", "mariadb", NULL };
-
 const struct engine engine_mysql = {
 	.name = "mysql",
-	.schemes = my_schemes,
 	.caps = 0, /* DDL commits implicitly: a failure can leave 'dirty' */
 	.exists = my_exists,
 	.connect = my_connect,

@@ -1420,11 +1420,8 @@ static int pg_tracking_create(struct engine_conn *c, const char *prefix)
 	return rc;
 }
 
-static const char *const pg_schemes[] = { "postgres", "postgresql", NULL };
-
 const struct engine engine_postgres = {
 	.name = "postgres",
-	.schemes = pg_schemes,
 	.caps = ENGINE_TXN_DDL,
 	.exists = pg_exists,
 	.connect = pg_connect,

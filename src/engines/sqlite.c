@@ -481,11 +481,8 @@ static void sqlite_tracking_name(struct engine_conn *c, const char *prefix,
 	sb_addf(out, "%s_%s", prefix, table);
 }
 
-static const char *const sqlite_schemes[] = { "sqlite", "sqlite3", NULL };
-
 const struct engine engine_sqlite = {
 	.name = "sqlite",
-	.schemes = sqlite_schemes,
 	.caps = ENGINE_TXN_DDL | ENGINE_FILE,
 	.exists = sq_exists,
 	.connect = sq_connect,

@@ -585,16 +585,23 @@ static int fk_attempt_peek(struct engine_conn *c, const char *prefix,
 }
 
 static const char *const fake_schemes[] = { "fake", NULL };
+static const struct engine_info fake_info = {
+	.name = "fake",
+	.label = "the fake engine",
+	.schemes = fake_schemes,
+	.forms = URL_FORM_SERVER,
+	.dump_ext = ".dump",
+	.dialect = SCRIPT_SQLITE,
+};
 
-#define FAKE_COMMON                                                    \
-	.name = "fake", .schemes = fake_schemes, .caps = 0,            \
-	.exists = fk_exists, .connect = fk_connect, .close = fk_close, \
-	.exec = fk_exec, .begin = fk_begin, .commit = fk_commit,       \
-	.rollback = fk_rollback, .query = fk_query,                    \
-	.tracking_name = fk_tracking_name,                             \
-	.tracking_exists = fk_tracking_exists,                         \
-	.tracking_create = fk_tracking_create, .lock = fk_lock,        \
-	.unlock = fk_unlock, .session_reset = fk_session_reset,        \
+#define FAKE_COMMON                                                            \
+	.name = "fake", .caps = 0, .exists = fk_exists, .connect = fk_connect, \
+	.close = fk_close, .exec = fk_exec, .begin = fk_begin,                 \
+	.commit = fk_commit, .rollback = fk_rollback, .query = fk_query,       \
+	.tracking_name = fk_tracking_name,                                     \
+	.tracking_exists = fk_tracking_exists,                                 \
+	.tracking_create = fk_tracking_create, .lock = fk_lock,                \
+	.unlock = fk_unlock, .session_reset = fk_session_reset,                \
 	.migration_check = fk_migration_check
 
 const struct engine fake_rows_engine = {
@@ -617,6 +624,7 @@ void fake_reset(bool rows)
 	memset(&fake, 0, sizeof(fake));
 	fake.rows = rows;
 	engine_register_test(rows ? &fake_rows_engine : &fake_file_engine);
+	engine_info_register_test(&fake_info);
 }
 
 void fake_rearm(void)
@@ -631,6 +639,7 @@ void fake_rearm(void)
 void fake_done(void)
 {
 	engine_register_test(NULL);
+	engine_info_register_test(NULL);
 }
 
 void fake_add_applied(int64_t version, const char *name, const char *checksum,
