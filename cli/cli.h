@@ -129,7 +129,7 @@ bool cli_parse_target(struct cli *cli, const char *s, int64_t *out);
 bool cli_parse_count(const char *s, int *out);
 /* "head" or "latest": the highest version. */
 bool cli_is_head(const char *s);
-/* "+N" / "-N" (sign '+' or '-') with N a positive integer: *steps = N. */
+/* "+N" / "-N" with N a positive integer: *steps = N. */
 bool cli_signed_steps(const char *s, char sign, int *steps);
 
 /* What up, down and redo share (run.c). */
@@ -139,8 +139,8 @@ unsigned cli_run_flags(const struct cli *cli);
 int cli_dry_run(struct cli *cli, int direction, int64_t target, int steps,
 		unsigned flags);
 /*
- * Report a run (frees it): its JSON object or its summary; the error is
- * recorded for main().  Returns the exit code for rc.
+ * Report a run: its JSON object (even when it failed), or its summary.
+ * The error itself is printed by main().  Frees run; returns the exit code.
  */
 int cli_run_report(struct cli *cli, const char *what, int rc, strata_run *run);
 

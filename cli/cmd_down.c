@@ -1,5 +1,4 @@
-/* cmd_down.c - 'down [VERSION|base|-N]': roll back migrations, or print the
- * plan. */
+/* cmd_down.c - 'down [VERSION|base|-N]': roll back, or print the plan. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

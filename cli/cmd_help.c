@@ -1,5 +1,4 @@
 /* cmd_help.c - 'help [COMMAND]'. */
-
 #include "banned.h"
 #include "cli.h"
 #include "commands.h"

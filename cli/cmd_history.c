@@ -1,5 +1,4 @@
-/* cmd_history.c - 'history': every recorded attempt; the history table 'status'
- * shows too. */
+/* cmd_history.c - 'history', and the history table 'status' shows too. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,10 +41,6 @@ static const char *status_color(const char *status)
 	return C_RED;
 }
 
-/*
- * Print history rows as a table.  'running_note' (may be NULL) is added
- * to the status of a running row, which is in progress or was interrupted.
- */
 int cli_history_table(struct cli *cli, const strata_history_row *rows, size_t n,
 		      const char *running_note)
 {

@@ -1,5 +1,4 @@
-/* cmd_repair.c - 'repair': interrupted attempts, a dirty state, changed
- * checksums. */
+/* cmd_repair.c - 'repair': interrupted attempts, dirty state, checksums. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
-/* cmd_stamp.c - 'stamp VERSION': record migrations as applied without running
- * them. */
+/* cmd_stamp.c - 'stamp VERSION': record migrations as applied, run none. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
-/* cmd_status.c - 'status': applied, pending, missing and modified migrations.
- */
+/* cmd_status.c - 'status': applied, pending, missing, modified migrations. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,20 +119,11 @@ out:
 	return rows;
 }
 
-static json_t *status_json(const strata_status *st)
+static json_t *applied_json(const strata_status *st)
 {
-	json_t *o = json_object(), *a;
+	json_t *a = json_array();
 	size_t i;
 
-	json_object_set_new(o, "database", jstr(st->database));
-	json_object_set_new(o, "engine", jstr(st->engine));
-	json_object_set_new(o, "format", jstr(st->format));
-	json_object_set_new(o, "current_version",
-			    st->has_version ? jint(st->current_version)
-					    : json_null());
-	json_object_set_new(o, "dirty", json_boolean(st->dirty));
-
-	a = json_array();
 	for (i = 0; i < st->n_applied; i++) {
 		const strata_applied_info *x = &st->applied[i];
 
@@ -146,9 +136,14 @@ static json_t *status_json(const strata_status *st)
 				  jstr(x->applied_at), "execution_ms",
 				  jint(x->execution_ms)));
 	}
-	json_object_set_new(o, "applied", a);
+	return a;
+}
 
-	a = json_array();
+static json_t *pending_json(const strata_status *st)
+{
+	json_t *a = json_array();
+	size_t i;
+
 	for (i = 0; i < st->n_pending; i++) {
 		const strata_file_info *x = &st->pending[i];
 
@@ -158,7 +153,48 @@ static json_t *status_json(const strata_status *st)
 				     "file", jstr(x->file), "out_of_order",
 				     x->out_of_order));
 	}
-	json_object_set_new(o, "pending", a);
+	return a;
+}
+
+/* Is backup i the first (oldest) one of its version? */
+static bool first_of_version(const strata_status *st, size_t i)
+{
+	size_t j = 0;
+
+	while (j < i && st->backups[j].version != st->backups[i].version)
+		j++;
+	return j == i;
+}
+
+static json_t *backups_json(const strata_status *st)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < st->n_backups; i++)
+		json_array_append_new(
+			a, json_pack("{s:o, s:o, s:o, s:o}", "path",
+				     jstr(st->backups[i].path), "size",
+				     jint(st->backups[i].size), "created_at",
+				     jstr(st->backups[i].created_at), "version",
+				     jint_or_null(st->backups[i].version)));
+	return a;
+}
+
+static json_t *status_json(const strata_status *st)
+{
+	json_t *o = json_object(), *a;
+	size_t i;
+
+	json_object_set_new(o, "database", jstr(st->database));
+	json_object_set_new(o, "engine", jstr(st->engine));
+	json_object_set_new(o, "format", jstr(st->format));
+	json_object_set_new(o, "current_version",
+			    st->has_version ? jint(st->current_version)
+					    : json_null());
+	json_object_set_new(o, "dirty", json_boolean(st->dirty));
+	json_object_set_new(o, "applied", applied_json(st));
+	json_object_set_new(o, "pending", pending_json(st));
 
 	a = json_array();
 	for (i = 0; i < st->n_missing; i++)
@@ -182,25 +218,12 @@ static json_t *status_json(const strata_status *st)
 		json_array_append_new(a, cli_history_row_json(&st->history[i]));
 	json_object_set_new(o, "history", a);
 
-	a = json_array();
-	for (i = 0; i < st->n_backups; i++)
-		json_array_append_new(
-			a, json_pack("{s:o, s:o, s:o, s:o}", "path",
-				     jstr(st->backups[i].path), "size",
-				     jint(st->backups[i].size), "created_at",
-				     jstr(st->backups[i].created_at), "version",
-				     jint_or_null(st->backups[i].version)));
-	json_object_set_new(o, "backups", a);
+	json_object_set_new(o, "backups", backups_json(st));
 	json_object_set_new(o, "backup_count", jint((int64_t)st->n_backups));
 	a = json_array();
-	for (i = 0; i < st->n_backups; i++) {
-		size_t j = 0;
-		while (j < i &&
-		       st->backups[j].version != st->backups[i].version)
-			j++;
-		if (j == i)
+	for (i = 0; i < st->n_backups; i++)
+		if (first_of_version(st, i))
 			json_array_append_new(a, jint(st->backups[i].version));
-	}
 	json_object_set_new(o, "backup_versions", a);
 	return o;
 }
@@ -214,17 +237,11 @@ size_t cli_count_out_of_order(const strata_status *st)
 	return n;
 }
 
-static int status_text(struct cli *cli, const strata_status *st)
+/* The lines above the table: database, engine, format, version, counts. */
+static void status_header(struct cli *cli, const strata_status *st)
 {
-	static const char *const head[] = { "VERSION", "NAME", "STATE",
-					    "APPLIED AT", "MS" };
-	static const char *const bhead[] = { "PATH", "SIZE", "CREATED AT",
-					     "VERSION" };
-	const char *yc = C_YELLOW, *rc_ = C_RED;
-	struct table t;
-	struct mrow *rows;
-	size_t n = 0, i, ooo = cli_count_out_of_order(st);
-	int rc;
+	const char *rc_ = C_RED;
+	size_t ooo = cli_count_out_of_order(st);
 
 	printf("database:   %s%s\n", st->database ? st->database : "",
 	       st->exists ? "" : " (does not exist yet)");
@@ -244,6 +261,17 @@ static int status_text(struct cli *cli, const strata_status *st)
 	if (ooo)
 		printf(" (%zu out of order)", ooo);
 	printf(", %zu missing, %zu modified\n", st->n_missing, st->n_modified);
+}
+
+/* Every migration with its state, as a table (nothing when there is none). */
+static int migrations_table(struct cli *cli, const strata_status *st)
+{
+	static const char *const head[] = { "VERSION", "NAME", "STATE",
+					    "APPLIED AT", "MS" };
+	struct table t;
+	struct mrow *rows;
+	size_t n = 0, i;
+	int rc = 0;
 
 	rows = merge_rows(st, &n);
 	if (!rows)
@@ -267,13 +295,56 @@ static int status_text(struct cli *cli, const strata_status *st)
 		}
 		rc = table_print(&t, stdout);
 		table_release(&t);
-		if (rc) {
-			free(rows);
-			return cli_error(cli, CLI_FAIL, "out of memory");
-		}
 	}
 	free(rows);
+	return rc ? cli_error(cli, CLI_FAIL, "out of memory") : CLI_OK;
+}
 
+/* How many backups, of which versions (each once, oldest first), and a table.
+ */
+static int backups_text(struct cli *cli, const strata_status *st)
+{
+	static const char *const bhead[] = { "PATH", "SIZE", "CREATED AT",
+					     "VERSION" };
+	struct table t;
+	size_t i;
+	int rc;
+
+	printf("\nbackups: %zu (version%s", st->n_backups,
+	       st->n_backups > 1 ? "s" : "");
+	for (i = 0; i < st->n_backups; i++)
+		if (first_of_version(st, i))
+			printf("%s%0*" PRId64, i ? ", " : " ",
+			       out_vwidth(cli, st->backups[i].version),
+			       st->backups[i].version);
+	printf(")\n");
+	table_init(&t, 4, bhead);
+	for (i = 0; i < st->n_backups; i++) {
+		const strata_backup_info *b = &st->backups[i];
+
+		table_row(&t);
+		table_set(&t, 0, NULL, "%s", b->path ? b->path : "");
+		table_set(&t, 1, NULL, "%" PRId64, b->size);
+		table_set(&t, 2, NULL, "%s",
+			  b->created_at ? b->created_at : "");
+		if (b->version >= 0)
+			table_set(&t, 3, NULL, "%0*" PRId64,
+				  out_vwidth(cli, b->version), b->version);
+	}
+	rc = table_print(&t, stdout);
+	table_release(&t);
+	return rc ? cli_error(cli, CLI_FAIL, "out of memory") : CLI_OK;
+}
+
+static int status_text(struct cli *cli, const strata_status *st)
+{
+	const char *yc = C_YELLOW;
+	int rc;
+
+	status_header(cli, st);
+	rc = migrations_table(cli, st);
+	if (rc)
+		return rc;
 	if (st->lock_holder)
 		printf("\n%slock held by %s%s\n", out_on(stdout, yc),
 		       st->lock_holder, out_off(stdout, yc));
@@ -285,41 +356,7 @@ static int status_text(struct cli *cli, const strata_status *st)
 		if (rc)
 			return rc;
 	}
-	if (st->n_backups) {
-		/* How many, and of which versions (each once, oldest first). */
-		printf("\nbackups: %zu (version%s", st->n_backups,
-		       st->n_backups > 1 ? "s" : "");
-		for (i = 0; i < st->n_backups; i++) {
-			size_t j = 0;
-			while (j < i &&
-			       st->backups[j].version != st->backups[i].version)
-				j++;
-			if (j == i)
-				printf("%s%0*" PRId64, i ? ", " : " ",
-				       out_vwidth(cli, st->backups[i].version),
-				       st->backups[i].version);
-		}
-		printf(")\n");
-		table_init(&t, 4, bhead);
-		for (i = 0; i < st->n_backups; i++) {
-			const strata_backup_info *b = &st->backups[i];
-
-			table_row(&t);
-			table_set(&t, 0, NULL, "%s", b->path ? b->path : "");
-			table_set(&t, 1, NULL, "%" PRId64, b->size);
-			table_set(&t, 2, NULL, "%s",
-				  b->created_at ? b->created_at : "");
-			if (b->version >= 0)
-				table_set(&t, 3, NULL, "%0*" PRId64,
-					  out_vwidth(cli, b->version),
-					  b->version);
-		}
-		rc = table_print(&t, stdout);
-		table_release(&t);
-		if (rc)
-			return cli_error(cli, CLI_FAIL, "out of memory");
-	}
-	return CLI_OK;
+	return st->n_backups ? backups_text(cli, st) : CLI_OK;
 }
 
 int cmd_status(struct cli *cli)

@@ -1,5 +1,4 @@
-/* cmd_up.c - 'up [VERSION|head|+N]': apply pending migrations, or print the
- * plan. */
+/* cmd_up.c - 'up [VERSION|head|+N]': apply migrations, or print the plan. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

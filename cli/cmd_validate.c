@@ -25,13 +25,57 @@ static json_t *files_json(const strata_file_info *f, size_t n, bool ooo_only)
 	return a;
 }
 
+static int validate_json(struct cli *cli, const strata_status *st, size_t ooo)
+{
+	json_t *o, *miss = json_array();
+	size_t i;
+
+	for (i = 0; i < st->n_missing; i++)
+		json_array_append_new(
+			miss, json_pack("{s:o, s:o}", "version",
+					jint(st->missing[i].version), "name",
+					jstr(st->missing[i].name)));
+	o = json_pack(
+		"{s:b, s:o, s:o, s:o}", "valid", !st->n_modified && !ooo,
+		"modified", files_json(st->modified, st->n_modified, false),
+		"out_of_order", files_json(st->pending, st->n_pending, true),
+		"missing", miss);
+	return out_json(cli, o);
+}
+
+/* "WHAT: 001_name (file): WHY", WHAT in red. */
+static void problem_line(struct cli *cli, const char *what,
+			 const strata_file_info *f, const char *why)
+{
+	const char *rc_ = C_RED;
+
+	printf("%s%s%s: %0*" PRId64 "_%s%s%s%s: %s\n", out_on(stdout, rc_),
+	       what, out_off(stdout, rc_), out_vwidth(cli, f->version),
+	       f->version, f->name ? f->name : "", f->file ? " (" : "",
+	       f->file ? f->file : "", f->file ? ")" : "", why);
+}
+
+static void validate_text(struct cli *cli, const strata_status *st, size_t ooo)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_modified; i++)
+		problem_line(cli, "modified", &st->modified[i],
+			     "its checksum changed since it was applied");
+	for (i = 0; i < st->n_pending; i++)
+		if (st->pending[i].out_of_order)
+			problem_line(
+				cli, "out of order", &st->pending[i],
+				"pending below the highest applied version");
+	if (!st->n_modified && !ooo && !cli->quiet)
+		printf("migrations are valid\n");
+}
+
 int cmd_validate(struct cli *cli)
 {
 	strata_status *st = NULL;
-	const char *rc_ = C_RED;
 	size_t i, ooo;
-	json_t *o, *miss;
-	int rc, w;
+	int rc;
 
 	rc = strata_status_get(cli->ctx, &st);
 	if (rc) {
@@ -44,49 +88,10 @@ int cmd_validate(struct cli *cli)
 			 out_vwidth(cli, st->missing[i].version),
 			 st->missing[i].version,
 			 st->missing[i].name ? st->missing[i].name : "");
-	if (cli->json) {
-		miss = json_array();
-		for (i = 0; i < st->n_missing; i++)
-			json_array_append_new(
-				miss,
-				json_pack("{s:o, s:o}", "version",
-					  jint(st->missing[i].version), "name",
-					  jstr(st->missing[i].name)));
-		o = json_pack("{s:b, s:o, s:o, s:o}", "valid",
-			      !st->n_modified && !ooo, "modified",
-			      files_json(st->modified, st->n_modified, false),
-			      "out_of_order",
-			      files_json(st->pending, st->n_pending, true),
-			      "missing", miss);
-		rc = out_json(cli, o);
-	} else {
-		for (i = 0; i < st->n_modified; i++) {
-			const strata_file_info *f = &st->modified[i];
-
-			w = out_vwidth(cli, f->version);
-			printf("%smodified%s: %0*" PRId64
-			       "_%s%s%s%s: its checksum changed since it was applied\n",
-			       out_on(stdout, rc_), out_off(stdout, rc_), w,
-			       f->version, f->name ? f->name : "",
-			       f->file ? " (" : "", f->file ? f->file : "",
-			       f->file ? ")" : "");
-		}
-		for (i = 0; i < st->n_pending; i++) {
-			const strata_file_info *f = &st->pending[i];
-
-			if (!f->out_of_order)
-				continue;
-			w = out_vwidth(cli, f->version);
-			printf("%sout of order%s: %0*" PRId64
-			       "_%s%s%s%s: pending below the highest applied version\n",
-			       out_on(stdout, rc_), out_off(stdout, rc_), w,
-			       f->version, f->name ? f->name : "",
-			       f->file ? " (" : "", f->file ? f->file : "",
-			       f->file ? ")" : "");
-		}
-		if (!st->n_modified && !ooo && !cli->quiet)
-			printf("migrations are valid\n");
-	}
+	if (cli->json)
+		rc = validate_json(cli, st, ooo);
+	else
+		validate_text(cli, st, ooo);
 	if (!rc && st->n_modified && ooo)
 		rc = cli_error(
 			cli, CLI_FAIL,

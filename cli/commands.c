@@ -1,5 +1,4 @@
-/* commands.c - the command table: each command's flags, arity and help texts.
- */
+/* commands.c - the command table: flags, arity and help texts. */
 #include <string.h>
 
 #include "banned.h"

@@ -1,5 +1,4 @@
-/* help.c - 'strata help' and --help: the command table and options, as text or
- * JSON. */
+/* help.c - 'strata help' and --help, as text or JSON, from the tables. */
 #include <stdio.h>
 #include <string.h>
 

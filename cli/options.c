@@ -1,5 +1,4 @@
-/* options.c - strata's option tables, and the command line read into struct
- * cli. */
+/* options.c - strata's option tables; the command line read into cli. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,7 +205,6 @@ static int apply_opt(struct cli *cli, const struct opt_spec *o,
 	return CLI_OK;
 }
 
-/* Read the command line into cli; stops early at --help and --version. */
 int cli_parse_cmdline(struct cli *cli, int argc, char **argv)
 {
 	const struct opt_spec *sets[3] = { global_opts, NULL, NULL };

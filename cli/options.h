@@ -1,5 +1,4 @@
-/* options.h - strata's options: their ids, their tables, the command line read.
- */
+/* options.h - strata's option ids and tables; the command line read. */
 #ifndef STRATA_CLI_OPTIONS_H
 #define STRATA_CLI_OPTIONS_H
 
@@ -61,11 +60,7 @@ extern const struct opt_spec recover_opts[];
 extern const struct opt_spec embed_opts[];
 extern const struct opt_spec test_opts[];
 
-/*
- * Read the command line into cli: the command (cli->cmd), its positional
- * arguments and every option.  Stops early at --version; an unknown
- * option after --help is not an error.  Returns an exit code.
- */
+/* Read the command line into cli; stops early at --help and --version. */
 int cli_parse_cmdline(struct cli *cli, int argc, char **argv);
 
 #endif

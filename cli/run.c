@@ -1,5 +1,4 @@
-/* run.c - what up, down and redo share: the flags, the --dry-run plan, a run's
- * report. */
+/* run.c - what up, down and redo share: flags, --dry-run, the report. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,10 +207,6 @@ static void run_text(struct cli *cli, const char *what, const strata_run *run)
 	       n_failed, out_off(stdout, c), run->total_ms);
 }
 
-/*
- * Report a run: its JSON object (even when it failed), or its summary.
- * The error itself is printed by main().
- */
 int cli_run_report(struct cli *cli, const char *what, int rc, strata_run *run)
 {
 	int code = CLI_OK;

@@ -1,5 +1,4 @@
-/* settings.c - settings from flags > environment > .env > defaults, handed to
- * the context. */
+/* settings.c - flags > environment > .env > defaults; the context set up. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,10 +135,6 @@ int cli_resolve_settings(struct cli *cli, struct env *env)
 	return CLI_OK;
 }
 
-/*
- * "strata: database: URL (from ...)" on stderr before a command that
- * changes the database, so it never runs against a guessed target.
- */
 void cli_database_line(struct cli *cli)
 {
 	char *masked;
@@ -157,7 +152,6 @@ void cli_database_line(struct cli *cli)
 	strata_free(masked);
 }
 
-/* Open the context and give it the settings the command needs. */
 int cli_setup_ctx(struct cli *cli)
 {
 	unsigned flags = cli->cmd->flags;

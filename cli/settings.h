@@ -1,5 +1,4 @@
-/* settings.h - settings resolved from flags, environment and .env; the context
- * set up. */
+/* settings.h - flags > environment > .env > defaults; the context set up. */
 #ifndef STRATA_CLI_SETTINGS_H
 #define STRATA_CLI_SETTINGS_H
 
@@ -13,12 +12,12 @@
  */
 int cli_resolve_settings(struct cli *cli, struct env *env);
 
-/* Open cli->ctx and give it the settings cli->cmd needs; an exit code. */
+/* Open the context and give it the settings the command needs. */
 int cli_setup_ctx(struct cli *cli);
 
 /*
- * "strata: database: URL (from ...)" on stderr, the password masked,
- * before a command that changes the database (not with --quiet).
+ * "strata: database: URL (from ...)" on stderr before a command that
+ * changes the database, so it never runs against a guessed target.
  */
 void cli_database_line(struct cli *cli);
 

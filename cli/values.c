@@ -51,7 +51,6 @@ bool cli_is_head(const char *s)
 	return !strcmp(s, "head") || !strcmp(s, "latest");
 }
 
-/* "+N" / "-N" with N a positive integer: *steps = N. */
 bool cli_signed_steps(const char *s, char sign, int *steps)
 {
 	return s[0] == sign && cli_parse_count(s + 1, steps) && *steps > 0;
