@@ -152,6 +152,9 @@ json_t *cli_history_row_json(const strata_history_row *r);
  */
 int cli_history_table(struct cli *cli, const strata_history_row *rows, size_t n,
 		      const char *running_note);
+/* Backups as a JSON array, or as a table (cmd_restore.c). */
+json_t *cli_backups_json(const strata_backup_info *b, size_t n);
+int cli_backups_table(struct cli *cli, const strata_backup_info *b, size_t n);
 /* How many pending migrations are out of order (cmd_status.c). */
 size_t cli_count_out_of_order(const strata_status *st);
 

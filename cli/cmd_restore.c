@@ -9,21 +9,21 @@
 #include "out.h"
 #include "strata.h"
 
-static json_t *backups_json(const strata_backup_list *l)
+json_t *cli_backups_json(const strata_backup_info *b, size_t n)
 {
 	json_t *arr = json_array();
 
-	for (size_t i = 0; l && i < l->n; i++)
+	for (size_t i = 0; i < n; i++)
 		json_array_append_new(
 			arr, json_pack("{s:o,s:o,s:o,s:o}", "path",
-				       jstr(l->items[i].path), "size",
-				       jint(l->items[i].size), "created_at",
-				       jstr(l->items[i].created_at), "version",
-				       jint_or_null(l->items[i].version)));
+				       jstr(b[i].path), "size", jint(b[i].size),
+				       "created_at", jstr(b[i].created_at),
+				       "version", jint_or_null(b[i].version)));
 	return arr;
 }
 
-static int backups_table(struct cli *cli, const strata_backup_list *l)
+int cli_backups_table(struct cli *cli, const strata_backup_info *items,
+		      size_t n)
 {
 	static const char *const head[] = { "PATH", "SIZE", "CREATED AT",
 					    "VERSION" };
@@ -31,14 +31,17 @@ static int backups_table(struct cli *cli, const strata_backup_list *l)
 	int rc;
 
 	table_init(&t, 4, head);
-	for (size_t i = 0; i < l->n; i++) {
-		const strata_backup_info *b = &l->items[i];
+	for (size_t i = 0; i < n; i++) {
+		const strata_backup_info *b = &items[i];
+
 		table_row(&t);
-		table_set(&t, 0, NULL, "%s", b->path);
+		table_set(&t, 0, NULL, "%s", b->path ? b->path : "");
 		table_set(&t, 1, NULL, "%" PRId64, b->size);
-		table_set(&t, 2, NULL, "%s", b->created_at);
-		table_set(&t, 3, NULL, "%0*" PRId64,
-			  out_vwidth(cli, b->version), b->version);
+		table_set(&t, 2, NULL, "%s",
+			  b->created_at ? b->created_at : "");
+		if (b->version >= 0)
+			table_set(&t, 3, NULL, "%0*" PRId64,
+				  out_vwidth(cli, b->version), b->version);
 	}
 	rc = table_print(&t, stdout) ? cli_error(cli, CLI_FAIL, "out of memory")
 				     : CLI_OK;
@@ -64,16 +67,18 @@ static int list_backups(struct cli *cli)
 	}
 	if (cli->json) {
 		rc = out_json(cli, json_pack("{s:o,s:o}", "backups",
-					     backups_json(l), "other_databases",
-					     backups_json(other)));
+					     cli_backups_json(l->items, l->n),
+					     "other_databases",
+					     cli_backups_json(other->items,
+							      other->n)));
 	} else {
 		if (!l->n)
 			printf("no backups of this database\n");
 		else
-			rc = backups_table(cli, l);
+			rc = cli_backups_table(cli, l->items, l->n);
 		if (!rc && other->n) {
 			printf("\nbackups of other databases in the same folder (restore needs --force):\n");
-			rc = backups_table(cli, other);
+			rc = cli_backups_table(cli, other->items, other->n);
 		}
 	}
 	strata_backup_list_free(l);

@@ -166,21 +166,6 @@ static bool first_of_version(const strata_status *st, size_t i)
 	return j == i;
 }
 
-static json_t *backups_json(const strata_status *st)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < st->n_backups; i++)
-		json_array_append_new(
-			a, json_pack("{s:o, s:o, s:o, s:o}", "path",
-				     jstr(st->backups[i].path), "size",
-				     jint(st->backups[i].size), "created_at",
-				     jstr(st->backups[i].created_at), "version",
-				     jint_or_null(st->backups[i].version)));
-	return a;
-}
-
 static json_t *status_json(const strata_status *st)
 {
 	json_t *o = json_object(), *a;
@@ -218,7 +203,8 @@ static json_t *status_json(const strata_status *st)
 		json_array_append_new(a, cli_history_row_json(&st->history[i]));
 	json_object_set_new(o, "history", a);
 
-	json_object_set_new(o, "backups", backups_json(st));
+	json_object_set_new(o, "backups",
+			    cli_backups_json(st->backups, st->n_backups));
 	json_object_set_new(o, "backup_count", jint((int64_t)st->n_backups));
 	a = json_array();
 	for (i = 0; i < st->n_backups; i++)
@@ -304,11 +290,7 @@ static int migrations_table(struct cli *cli, const strata_status *st)
  */
 static int backups_text(struct cli *cli, const strata_status *st)
 {
-	static const char *const bhead[] = { "PATH", "SIZE", "CREATED AT",
-					     "VERSION" };
-	struct table t;
 	size_t i;
-	int rc;
 
 	printf("\nbackups: %zu (version%s", st->n_backups,
 	       st->n_backups > 1 ? "s" : "");
@@ -318,22 +300,7 @@ static int backups_text(struct cli *cli, const strata_status *st)
 			       out_vwidth(cli, st->backups[i].version),
 			       st->backups[i].version);
 	printf(")\n");
-	table_init(&t, 4, bhead);
-	for (i = 0; i < st->n_backups; i++) {
-		const strata_backup_info *b = &st->backups[i];
-
-		table_row(&t);
-		table_set(&t, 0, NULL, "%s", b->path ? b->path : "");
-		table_set(&t, 1, NULL, "%" PRId64, b->size);
-		table_set(&t, 2, NULL, "%s",
-			  b->created_at ? b->created_at : "");
-		if (b->version >= 0)
-			table_set(&t, 3, NULL, "%0*" PRId64,
-				  out_vwidth(cli, b->version), b->version);
-	}
-	rc = table_print(&t, stdout);
-	table_release(&t);
-	return rc ? cli_error(cli, CLI_FAIL, "out of memory") : CLI_OK;
+	return cli_backups_table(cli, st->backups, st->n_backups);
 }
 
 static int status_text(struct cli *cli, const strata_status *st)
