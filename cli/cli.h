@@ -2,7 +2,9 @@
 #ifndef STRATA_CLI_H
 #define STRATA_CLI_H
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "strata.h"
@@ -125,6 +127,36 @@ bool cli_parse_version(struct cli *cli, const char *s, int64_t *out);
 bool cli_parse_target(struct cli *cli, const char *s, int64_t *out);
 /* A non-negative integer that fits an int; false when it does not. */
 bool cli_parse_count(const char *s, int *out);
+/* "head" or "latest": the highest version. */
+bool cli_is_head(const char *s);
+/* "+N" / "-N" with N a positive integer: *steps = N. */
+bool cli_signed_steps(const char *s, char sign, int *steps);
+
+/* What up, down and redo share (run.c). */
+/* The STRATA_* run flags the options ask for. */
+unsigned cli_run_flags(const struct cli *cli);
+/* --dry-run: print the plan and its SQL, change nothing; an exit code. */
+int cli_dry_run(struct cli *cli, int direction, int64_t target, int steps,
+		unsigned flags);
+/*
+ * Report a run: its JSON object (even when it failed), or its summary.
+ * The error itself is printed by main().  Frees run; returns the exit code.
+ */
+int cli_run_report(struct cli *cli, const char *what, int rc, strata_run *run);
+
+/* History rows, which 'status' shows too (cmd_history.c). */
+json_t *cli_history_row_json(const strata_history_row *r);
+/*
+ * Print history rows as a table.  'running_note' (may be NULL) is added
+ * to the status of a running row, which is in progress or was interrupted.
+ */
+int cli_history_table(struct cli *cli, const strata_history_row *rows, size_t n,
+		      const char *running_note);
+/* Backups as a JSON array, or as a table (cmd_restore.c). */
+json_t *cli_backups_json(const strata_backup_info *b, size_t n);
+int cli_backups_table(struct cli *cli, const strata_backup_info *b, size_t n);
+/* How many pending migrations are out of order (cmd_status.c). */
+size_t cli_count_out_of_order(const strata_status *st);
 
 /* The commands, one function each. */
 int cmd_init(struct cli *cli);

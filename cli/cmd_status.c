@@ -1,4 +1,4 @@
-/* cmd_status.c - 'status', 'validate' and 'history': read, never write. */
+/* cmd_status.c - 'status': applied, pending, missing, modified migrations. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,89 +8,6 @@
 #include "cli.h"
 #include "out.h"
 #include "strata.h"
-
-/* ---- shared -------------------------------------------------------------- */
-
-static json_t *history_row_json(const strata_history_row *r)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", jint_or_null(r->id));
-	json_object_set_new(o, "version",
-			    r->has_version ? jint(r->version) : json_null());
-	json_object_set_new(o, "name", jstr(r->name));
-	json_object_set_new(o, "direction", jstr(r->direction));
-	json_object_set_new(o, "status", jstr(r->status));
-	json_object_set_new(o, "started_at", jstr(r->started_at));
-	json_object_set_new(o, "finished_at", jstr(r->finished_at));
-	json_object_set_new(o, "execution_ms", jint_or_null(r->execution_ms));
-	json_object_set_new(o, "statements_done",
-			    jint_or_null(r->statements_done));
-	json_object_set_new(o, "error", jstr(r->error));
-	json_object_set_new(o, "backup_path", jstr(r->backup_path));
-	json_object_set_new(o, "applied_by", jstr(r->applied_by));
-	return o;
-}
-
-static const char *status_color(const char *status)
-{
-	if (!status)
-		return NULL;
-	if (!strcmp(status, "success"))
-		return C_GREEN;
-	if (!strcmp(status, "running"))
-		return C_YELLOW;
-	return C_RED;
-}
-
-/*
- * Print history rows as a table.  'running_note' (may be NULL) is added
- * to the status of a running row, which is in progress or was interrupted.
- */
-static int history_table(struct cli *cli, const strata_history_row *rows,
-			 size_t n, const char *running_note)
-{
-	static const char *const head[] = { "ID",     "VERSION",    "DIRECTION",
-					    "STATUS", "STARTED AT", "MS",
-					    "ERROR" };
-	const strata_history_row *r;
-	struct table t;
-	size_t i;
-	int rc;
-
-	table_init(&t, 7, head);
-	for (i = 0; i < n; i++) {
-		r = &rows[i];
-		table_row(&t);
-		if (r->id >= 0)
-			table_set(&t, 0, NULL, "%" PRId64, r->id);
-		else
-			table_set(&t, 0, NULL, "-");
-		if (r->has_version)
-			table_set(&t, 1, NULL, "%0*" PRId64,
-				  out_vwidth(cli, r->version), r->version);
-		else
-			table_set(&t, 1, NULL, "-");
-		table_set(&t, 2, NULL, "%s", r->direction ? r->direction : "");
-		if (r->status && !strcmp(r->status, "running") && running_note)
-			table_set(&t, 3, C_YELLOW, "running (%s)",
-				  running_note);
-		else
-			table_set(&t, 3, status_color(r->status), "%s",
-				  r->status ? r->status : "");
-		table_set(&t, 4, NULL, "%s",
-			  r->started_at ? r->started_at : "");
-		if (r->execution_ms >= 0)
-			table_set(&t, 5, NULL, "%" PRId64, r->execution_ms);
-		if (r->error)
-			table_set(&t, 6, NULL, "%s", r->error);
-	}
-	rc = table_print(&t, stdout);
-	table_release(&t);
-	return rc ? cli_error(cli, CLI_FAIL, "out of memory") : CLI_OK;
-}
-
-/* ---- status -------------------------------------------------------------- */
 
 struct mrow {
 	int64_t version;
@@ -202,20 +119,11 @@ out:
 	return rows;
 }
 
-static json_t *status_json(const strata_status *st)
+static json_t *applied_json(const strata_status *st)
 {
-	json_t *o = json_object(), *a;
+	json_t *a = json_array();
 	size_t i;
 
-	json_object_set_new(o, "database", jstr(st->database));
-	json_object_set_new(o, "engine", jstr(st->engine));
-	json_object_set_new(o, "format", jstr(st->format));
-	json_object_set_new(o, "current_version",
-			    st->has_version ? jint(st->current_version)
-					    : json_null());
-	json_object_set_new(o, "dirty", json_boolean(st->dirty));
-
-	a = json_array();
 	for (i = 0; i < st->n_applied; i++) {
 		const strata_applied_info *x = &st->applied[i];
 
@@ -228,9 +136,14 @@ static json_t *status_json(const strata_status *st)
 				  jstr(x->applied_at), "execution_ms",
 				  jint(x->execution_ms)));
 	}
-	json_object_set_new(o, "applied", a);
+	return a;
+}
 
-	a = json_array();
+static json_t *pending_json(const strata_status *st)
+{
+	json_t *a = json_array();
+	size_t i;
+
 	for (i = 0; i < st->n_pending; i++) {
 		const strata_file_info *x = &st->pending[i];
 
@@ -240,7 +153,33 @@ static json_t *status_json(const strata_status *st)
 				     "file", jstr(x->file), "out_of_order",
 				     x->out_of_order));
 	}
-	json_object_set_new(o, "pending", a);
+	return a;
+}
+
+/* Is backup i the first (oldest) one of its version? */
+static bool first_of_version(const strata_status *st, size_t i)
+{
+	size_t j = 0;
+
+	while (j < i && st->backups[j].version != st->backups[i].version)
+		j++;
+	return j == i;
+}
+
+static json_t *status_json(const strata_status *st)
+{
+	json_t *o = json_object(), *a;
+	size_t i;
+
+	json_object_set_new(o, "database", jstr(st->database));
+	json_object_set_new(o, "engine", jstr(st->engine));
+	json_object_set_new(o, "format", jstr(st->format));
+	json_object_set_new(o, "current_version",
+			    st->has_version ? jint(st->current_version)
+					    : json_null());
+	json_object_set_new(o, "dirty", json_boolean(st->dirty));
+	json_object_set_new(o, "applied", applied_json(st));
+	json_object_set_new(o, "pending", pending_json(st));
 
 	a = json_array();
 	for (i = 0; i < st->n_missing; i++)
@@ -261,33 +200,21 @@ static json_t *status_json(const strata_status *st)
 
 	a = json_array();
 	for (i = 0; i < st->n_history; i++)
-		json_array_append_new(a, history_row_json(&st->history[i]));
+		json_array_append_new(a, cli_history_row_json(&st->history[i]));
 	json_object_set_new(o, "history", a);
 
-	a = json_array();
-	for (i = 0; i < st->n_backups; i++)
-		json_array_append_new(
-			a, json_pack("{s:o, s:o, s:o, s:o}", "path",
-				     jstr(st->backups[i].path), "size",
-				     jint(st->backups[i].size), "created_at",
-				     jstr(st->backups[i].created_at), "version",
-				     jint_or_null(st->backups[i].version)));
-	json_object_set_new(o, "backups", a);
+	json_object_set_new(o, "backups",
+			    cli_backups_json(st->backups, st->n_backups));
 	json_object_set_new(o, "backup_count", jint((int64_t)st->n_backups));
 	a = json_array();
-	for (i = 0; i < st->n_backups; i++) {
-		size_t j = 0;
-		while (j < i &&
-		       st->backups[j].version != st->backups[i].version)
-			j++;
-		if (j == i)
+	for (i = 0; i < st->n_backups; i++)
+		if (first_of_version(st, i))
 			json_array_append_new(a, jint(st->backups[i].version));
-	}
 	json_object_set_new(o, "backup_versions", a);
 	return o;
 }
 
-static size_t count_out_of_order(const strata_status *st)
+size_t cli_count_out_of_order(const strata_status *st)
 {
 	size_t i, n = 0;
 
@@ -296,17 +223,11 @@ static size_t count_out_of_order(const strata_status *st)
 	return n;
 }
 
-static int status_text(struct cli *cli, const strata_status *st)
+/* The lines above the table: database, engine, format, version, counts. */
+static void status_header(struct cli *cli, const strata_status *st)
 {
-	static const char *const head[] = { "VERSION", "NAME", "STATE",
-					    "APPLIED AT", "MS" };
-	static const char *const bhead[] = { "PATH", "SIZE", "CREATED AT",
-					     "VERSION" };
-	const char *yc = C_YELLOW, *rc_ = C_RED;
-	struct table t;
-	struct mrow *rows;
-	size_t n = 0, i, ooo = count_out_of_order(st);
-	int rc;
+	const char *rc_ = C_RED;
+	size_t ooo = cli_count_out_of_order(st);
 
 	printf("database:   %s%s\n", st->database ? st->database : "",
 	       st->exists ? "" : " (does not exist yet)");
@@ -326,6 +247,17 @@ static int status_text(struct cli *cli, const strata_status *st)
 	if (ooo)
 		printf(" (%zu out of order)", ooo);
 	printf(", %zu missing, %zu modified\n", st->n_missing, st->n_modified);
+}
+
+/* Every migration with its state, as a table (nothing when there is none). */
+static int migrations_table(struct cli *cli, const strata_status *st)
+{
+	static const char *const head[] = { "VERSION", "NAME", "STATE",
+					    "APPLIED AT", "MS" };
+	struct table t;
+	struct mrow *rows;
+	size_t n = 0, i;
+	int rc = 0;
 
 	rows = merge_rows(st, &n);
 	if (!rows)
@@ -349,59 +281,49 @@ static int status_text(struct cli *cli, const strata_status *st)
 		}
 		rc = table_print(&t, stdout);
 		table_release(&t);
-		if (rc) {
-			free(rows);
-			return cli_error(cli, CLI_FAIL, "out of memory");
-		}
 	}
 	free(rows);
+	return rc ? cli_error(cli, CLI_FAIL, "out of memory") : CLI_OK;
+}
 
+/* How many backups, of which versions (each once, oldest first), and a table.
+ */
+static int backups_text(struct cli *cli, const strata_status *st)
+{
+	size_t i;
+
+	printf("\nbackups: %zu (version%s", st->n_backups,
+	       st->n_backups > 1 ? "s" : "");
+	for (i = 0; i < st->n_backups; i++)
+		if (first_of_version(st, i))
+			printf("%s%0*" PRId64, i ? ", " : " ",
+			       out_vwidth(cli, st->backups[i].version),
+			       st->backups[i].version);
+	printf(")\n");
+	return cli_backups_table(cli, st->backups, st->n_backups);
+}
+
+static int status_text(struct cli *cli, const strata_status *st)
+{
+	const char *yc = C_YELLOW;
+	int rc;
+
+	status_header(cli, st);
+	rc = migrations_table(cli, st);
+	if (rc)
+		return rc;
 	if (st->lock_holder)
 		printf("\n%slock held by %s%s\n", out_on(stdout, yc),
 		       st->lock_holder, out_off(stdout, yc));
 	if (st->n_history) {
 		printf("\nrecent history:\n");
-		rc = history_table(cli, st->history, st->n_history,
-				   st->lock_holder ? "in progress"
-						   : "interrupted");
+		rc = cli_history_table(cli, st->history, st->n_history,
+				       st->lock_holder ? "in progress"
+						       : "interrupted");
 		if (rc)
 			return rc;
 	}
-	if (st->n_backups) {
-		/* How many, and of which versions (each once, oldest first). */
-		printf("\nbackups: %zu (version%s", st->n_backups,
-		       st->n_backups > 1 ? "s" : "");
-		for (i = 0; i < st->n_backups; i++) {
-			size_t j = 0;
-			while (j < i &&
-			       st->backups[j].version != st->backups[i].version)
-				j++;
-			if (j == i)
-				printf("%s%0*" PRId64, i ? ", " : " ",
-				       out_vwidth(cli, st->backups[i].version),
-				       st->backups[i].version);
-		}
-		printf(")\n");
-		table_init(&t, 4, bhead);
-		for (i = 0; i < st->n_backups; i++) {
-			const strata_backup_info *b = &st->backups[i];
-
-			table_row(&t);
-			table_set(&t, 0, NULL, "%s", b->path ? b->path : "");
-			table_set(&t, 1, NULL, "%" PRId64, b->size);
-			table_set(&t, 2, NULL, "%s",
-				  b->created_at ? b->created_at : "");
-			if (b->version >= 0)
-				table_set(&t, 3, NULL, "%0*" PRId64,
-					  out_vwidth(cli, b->version),
-					  b->version);
-		}
-		rc = table_print(&t, stdout);
-		table_release(&t);
-		if (rc)
-			return cli_error(cli, CLI_FAIL, "out of memory");
-	}
-	return CLI_OK;
+	return st->n_backups ? backups_text(cli, st) : CLI_OK;
 }
 
 int cmd_status(struct cli *cli)
@@ -421,127 +343,5 @@ int cmd_status(struct cli *cli)
 	if (!rc && cli->exit_code && st->n_pending)
 		rc = CLI_PENDING;
 	strata_status_free(st);
-	return rc;
-}
-
-/* ---- validate ------------------------------------------------------------ */
-
-static json_t *files_json(const strata_file_info *f, size_t n, bool ooo_only)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (ooo_only && !f[i].out_of_order)
-			continue;
-		json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "version",
-						   jint(f[i].version), "name",
-						   jstr(f[i].name), "file",
-						   jstr(f[i].file)));
-	}
-	return a;
-}
-
-int cmd_validate(struct cli *cli)
-{
-	strata_status *st = NULL;
-	const char *rc_ = C_RED;
-	size_t i, ooo;
-	json_t *o, *miss;
-	int rc, w;
-
-	rc = strata_status_get(cli->ctx, &st);
-	if (rc) {
-		strata_status_free(st);
-		return cli_lib_error(cli, rc);
-	}
-	ooo = count_out_of_order(st);
-	for (i = 0; i < st->n_missing; i++)
-		out_warn("applied migration %0*" PRId64 "_%s has no file",
-			 out_vwidth(cli, st->missing[i].version),
-			 st->missing[i].version,
-			 st->missing[i].name ? st->missing[i].name : "");
-	if (cli->json) {
-		miss = json_array();
-		for (i = 0; i < st->n_missing; i++)
-			json_array_append_new(
-				miss,
-				json_pack("{s:o, s:o}", "version",
-					  jint(st->missing[i].version), "name",
-					  jstr(st->missing[i].name)));
-		o = json_pack("{s:b, s:o, s:o, s:o}", "valid",
-			      !st->n_modified && !ooo, "modified",
-			      files_json(st->modified, st->n_modified, false),
-			      "out_of_order",
-			      files_json(st->pending, st->n_pending, true),
-			      "missing", miss);
-		rc = out_json(cli, o);
-	} else {
-		for (i = 0; i < st->n_modified; i++) {
-			const strata_file_info *f = &st->modified[i];
-
-			w = out_vwidth(cli, f->version);
-			printf("%smodified%s: %0*" PRId64
-			       "_%s%s%s%s: its checksum changed since it was applied\n",
-			       out_on(stdout, rc_), out_off(stdout, rc_), w,
-			       f->version, f->name ? f->name : "",
-			       f->file ? " (" : "", f->file ? f->file : "",
-			       f->file ? ")" : "");
-		}
-		for (i = 0; i < st->n_pending; i++) {
-			const strata_file_info *f = &st->pending[i];
-
-			if (!f->out_of_order)
-				continue;
-			w = out_vwidth(cli, f->version);
-			printf("%sout of order%s: %0*" PRId64
-			       "_%s%s%s%s: pending below the highest applied version\n",
-			       out_on(stdout, rc_), out_off(stdout, rc_), w,
-			       f->version, f->name ? f->name : "",
-			       f->file ? " (" : "", f->file ? f->file : "",
-			       f->file ? ")" : "");
-		}
-		if (!st->n_modified && !ooo && !cli->quiet)
-			printf("migrations are valid\n");
-	}
-	if (!rc && st->n_modified && ooo)
-		rc = cli_error(
-			cli, CLI_FAIL,
-			"validation failed: %zu modified, %zu out of order",
-			st->n_modified, ooo);
-	else if (!rc && (st->n_modified || ooo))
-		rc = cli_error(cli, CLI_FAIL, "validation failed: %zu %s",
-			       st->n_modified + ooo,
-			       st->n_modified ? "modified" : "out of order");
-	strata_status_free(st);
-	return rc;
-}
-
-/* ---- history ------------------------------------------------------------- */
-
-int cmd_history(struct cli *cli)
-{
-	strata_history *h = NULL;
-	json_t *a;
-	size_t i;
-	int rc;
-
-	rc = strata_history_get(cli->ctx, &h);
-	if (rc) {
-		strata_history_free(h);
-		return cli_lib_error(cli, rc);
-	}
-	if (cli->json) {
-		a = json_array();
-		for (i = 0; i < h->n; i++)
-			json_array_append_new(a, history_row_json(&h->rows[i]));
-		rc = out_json(cli, json_pack("{s:o}", "history", a));
-	} else if (!h->n) {
-		if (!cli->quiet)
-			printf("no history\n");
-	} else {
-		rc = history_table(cli, h->rows, h->n, NULL);
-	}
-	strata_history_free(h);
 	return rc;
 }
