@@ -1,9 +1,11 @@
 /* args.c - split a command line into options and positional arguments. */
 #include "args.h"
 
-#include "banned.h"
 #include <stdio.h>
 #include <string.h>
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 void args_init(struct args *a, int argc, char **argv, int first)
 {

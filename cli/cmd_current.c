@@ -2,10 +2,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "out.h"
 #include "strata.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /*
  * The highest applied version as a plain integer ("none" when nothing is

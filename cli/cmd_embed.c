@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "out.h"
 #include "strata.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static bool c_identifier(const char *s)
 {

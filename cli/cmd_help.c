@@ -1,8 +1,10 @@
 /* cmd_help.c - 'help [COMMAND]'. */
-#include "banned.h"
 #include "cli.h"
 #include "commands.h"
 #include "help.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 int cmd_help(struct cli *cli)
 {

@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "out.h"
 #include "strata.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* pending, applied, modified (checksum changed) or missing (file gone). */
 static const char *state_of(const strata_migration_info *i)

@@ -2,10 +2,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "out.h"
 #include "strata.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 int cmd_sql_script(struct cli *cli, int direction, int64_t target, int steps,
 		   unsigned flags)

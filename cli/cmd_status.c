@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "out.h"
 #include "strata.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 struct mrow {
 	int64_t version;

@@ -1,10 +1,12 @@
 /* commands.c - the command table: flags, arity and help texts. */
 #include <string.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "commands.h"
 #include "options.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 const struct cmd commands[] = {
 	{ "init", cmd_init, CMD_NEEDS_DB | CMD_CHANGES, 0, 0, "",

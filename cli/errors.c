@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "strata.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static char *vformat(const char *fmt, va_list ap)
 	__attribute__((format(printf, 1, 0)));

@@ -3,12 +3,14 @@
 #include <string.h>
 
 #include "args.h"
-#include "banned.h"
 #include "cli.h"
 #include "commands.h"
 #include "help.h"
 #include "options.h"
 #include "out.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static void opt_label(const struct opt_spec *o, char *buf, size_t size)
 {

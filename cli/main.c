@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "env.h"
 #include "help.h"
@@ -12,6 +11,9 @@
 #include "out.h"
 #include "settings.h"
 #include "strata.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /*
  * Before parsing: is --json, --no-color or -v on the line?  Used for the

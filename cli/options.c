@@ -3,10 +3,12 @@
 #include <string.h>
 
 #include "args.h"
-#include "banned.h"
 #include "cli.h"
 #include "commands.h"
 #include "options.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* Accepted before or after the command name. */
 const struct opt_spec global_opts[] = {

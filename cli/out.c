@@ -8,8 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "cli.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define C_RESET "\033[0m"
 

@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "env.h"
 #include "out.h"
 #include "settings.h"
 #include "strata.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* A string setting: flag > environment > .env > default. */
 static const char *setting(struct env *env, const char *flag, const char *var,

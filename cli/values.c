@@ -3,9 +3,11 @@
 #include <limits.h>
 #include <string.h>
 
-#include "banned.h"
 #include "cli.h"
 #include "strata.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* Digits only, at most 'max'. */
 static bool parse_digits(const char *s, int64_t max, int64_t *out)

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "err.h"
 #include "track.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* The tools whose tables are probed, in this order. */
 enum tool_id { T_GOLANG_MIGRATE, T_DBMATE, T_GOOSE, T_FLYWAY, T_SQL_MIGRATE };

@@ -15,12 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "engine.h"
 #include "err.h"
 #include "sb.h"
 #include "track.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* Is the database one local file (its backups go beside it)? */
 static bool file_engine(const strata *ctx)

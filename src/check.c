@@ -3,10 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "session.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 int check_add(strata_check_result *r, const char *kind, const char *table,
 	      int64_t rowid, const char *parent, const char *fmt, ...)

@@ -11,6 +11,7 @@
 
 #include <nettle/sha2.h>
 
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
 #include "banned.h"
 
 void checksum_sha256_hex(const char *data, size_t len,

@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "url.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 void dumptool_env_free(char **env)
 {

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "err.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static const struct engine *const engines[] = {
 	&engine_sqlite,

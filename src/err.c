@@ -4,8 +4,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "banned.h"
 #include "ctx.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 int err_set_at(strata *ctx, int rc, const char *file, int line, const char *fmt,
 	       ...)

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "err.h"
 #include "sb.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static const char next_steps[] =
 	"next: 'strata check' lists every problem; 'strata recover --output NEW.db' "

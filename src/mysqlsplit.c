@@ -1,10 +1,12 @@
 /* mysqlsplit.c - split a MySQL/MariaDB body into statements. */
 #include "mysqlsplit.h"
 
-#include "banned.h"
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static bool is_space(char c)
 {

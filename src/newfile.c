@@ -9,11 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "sb.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* mkdir -p, with the library's messages. */
 static int make_dirs(strata *ctx, const char *dir, bool *created)

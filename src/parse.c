@@ -7,8 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "banned.h"
 #include "err.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define PAIR_MARKER_MSG \
 	"marker line in a pair-form file (.up.sql/.down.sql hold bodies only)"

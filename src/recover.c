@@ -1,9 +1,11 @@
 /* recover.c - strata_recover: salvage a damaged database into a new file. */
 #include <stdlib.h>
 
-#include "banned.h"
 #include "err.h"
 #include "session.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 int strata_recover(strata *ctx, const char *output, strata_recover_result **out)
 {

@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 
 #include "backup.h"
-#include "banned.h"
 #include "err.h"
 #include "track.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /*
  * The restore history row goes into the restored database itself: for a

@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "session.h"
 #include "textdiff.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define RUN_FLAGS \
 	(STRATA_ALLOW_OUT_OF_ORDER | STRATA_IGNORE_CHECKSUMS | STRATA_NO_BACKUP)

@@ -8,13 +8,15 @@
 
 #include "adopt.h"
 #include "backup.h"
-#include "banned.h"
 #include "err.h"
 #include "integrity.h"
 #include "session.h"
 #include "target.h"
 #include "track.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static const char no_txn_line[] = "-- strata:no-transaction\n";
 

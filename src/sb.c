@@ -1,11 +1,13 @@
 /* sb.c - a growable string buffer whose allocation failures are sticky. */
 #include "sb.h"
 
-#include "banned.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 char sb_empty[1];
 

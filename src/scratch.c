@@ -11,9 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "engine.h"
 #include "err.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static bool dup_field(char **dst, const char *src)
 {

@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "backup.h"
-#include "banned.h"
 #include "err.h"
 #include "target.h"
 #include "track.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 const char *session_where(const struct migration *m, char *buf, size_t size)
 {

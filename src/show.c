@@ -2,11 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "session.h"
 #include "track.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* The public struct and the strings it points to, freed together. */
 struct info_box {

@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "sb.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /*
  * Kinds of migration files.  The pair form's files and strata's single

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "engine.h"
 #include "err.h"
@@ -27,6 +26,9 @@
 #include "sqlsplit.h"
 #include "track.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 enum kind { K_SQLITE = SCRIPT_SQLITE, K_PG = SCRIPT_PG, K_MY = SCRIPT_MYSQL };
 

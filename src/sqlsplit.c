@@ -1,9 +1,11 @@
 /* sqlsplit.c - split a PostgreSQL body into statements with a real lexer. */
 #include "sqlsplit.h"
 
-#include "banned.h"
 #include <stdint.h>
 #include <string.h>
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static bool is_space(unsigned char c)
 {

@@ -5,10 +5,12 @@
 
 #include "adopt.h"
 #include "backup.h"
-#include "banned.h"
 #include "err.h"
 #include "session.h"
 #include "track.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define RECENT_HISTORY 10
 

@@ -7,12 +7,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "engine.h"
 #include "err.h"
 #include "session.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 int target_check(strata *ctx, int64_t target)
 {

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "sb.h"
 #include "textdiff.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define MAX_CELLS (4u * 1024 * 1024) /* of the alignment table */
 

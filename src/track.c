@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "sb.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /*
  * A tracking statement from a template: every "%s_migrations" and

@@ -5,10 +5,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "banned.h"
 #include "engine.h"
 #include "err.h"
 #include "sb.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define MASK     "****"
 #define URL_HINT "use sqlite:PATH, postgres://... or mysql://..."

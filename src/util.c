@@ -1,7 +1,6 @@
 /* util.c - clocks, the runner's identity and mkdir -p. */
 #include "util.h"
 
-#include "banned.h"
 #include <errno.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -11,6 +10,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 void util_now_iso(char out[ISO_TIME_LEN])
 {

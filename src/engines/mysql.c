@@ -19,13 +19,15 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "mysql_int.h"
 #include "mysqlsplit.h"
 #include "sb.h"
 #include "track.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define ER_BAD_DB_ERROR 1049
 #define ER_PARSE_ERROR  1064

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "err.h"
 #include "mysql_int.h"
 #include "track.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 struct check_read {
 	strata_check_result *out;

@@ -18,12 +18,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "mysql_int.h"
 #include "sb.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define LOCK_POLL_MS 50
 

@@ -10,11 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "banned.h"
 #include "dumptool.h"
 #include "err.h"
 #include "mysql_int.h"
 #include "sb.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 static const char completed[] = "-- Dump completed";
 

@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "err.h"
 #include "mysql_int.h"
 #include "sb.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* ? the database, ? ? the tracking tables. */
 static const char tables_sql[] =

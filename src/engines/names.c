@@ -11,6 +11,7 @@
 
 #include "engine.h"
 
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
 #include "banned.h"
 
 static const char *const sqlite_schemes[] = { "sqlite", "sqlite3", NULL };

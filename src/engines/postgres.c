@@ -9,13 +9,15 @@
 #include <string.h>
 #include <strings.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "postgres_int.h"
 #include "sb.h"
 #include "sqlsplit.h"
 #include "track.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* ---- small helpers ----------------------------------------------------- */
 

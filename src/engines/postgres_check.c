@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "err.h"
 #include "postgres_int.h"
 #include "sb.h"
 #include "track.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* A query whose tracking tables are named by track_sql. */
 static int prefixed(struct pg_conn *p, const char *tmpl, const char *prefix,

@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "banned.h"
 #include "err.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 struct pq_api pq_api;
 

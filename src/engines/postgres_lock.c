@@ -19,12 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "postgres_int.h"
 #include "sb.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define LOCK_POLL_MS 50
 #define HOLDER_TAG   "strata lock: "

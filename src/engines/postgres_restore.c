@@ -12,11 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "dumptool.h"
 #include "err.h"
 #include "postgres_int.h"
 #include "sb.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 extern char **environ;
 

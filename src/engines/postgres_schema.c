@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "err.h"
 #include "postgres_int.h"
 #include "sb.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* $1 the schema, $2 and $3 the tracking tables. */
 #define NOT_EXTENSION(cls, oid)                                              \

@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 int sqlite_fail(struct sqlite_conn *s, const char *what)
 {

@@ -14,12 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define STEP_PAGES 4096 /* 16 MiB of 4 KiB pages between progress reports */
 

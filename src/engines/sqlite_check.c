@@ -2,9 +2,11 @@
  */
 #include <string.h>
 
-#include "banned.h"
 #include "err.h"
 #include "sqlite_int.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* integrity_check: every line that is not "ok" is a problem. */
 static int check_integrity(struct sqlite_conn *s, strata_check_result *out)

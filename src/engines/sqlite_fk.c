@@ -17,10 +17,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define MAX_LISTED 5 /* violations named in the message */
 

@@ -16,11 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"
 #include "util.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define LOCK_POLL_MS 20
 

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "ctx.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 #define QUICK_LINES 5 /* problems kept for the message */
 

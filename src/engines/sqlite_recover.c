@@ -12,10 +12,12 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 struct object {
 	char *type, *name, *sql;

@@ -4,10 +4,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 /* Objects in a stable order: tables, indexes, views, triggers; by name. */
 static const char objects_sql[] =

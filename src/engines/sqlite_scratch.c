@@ -9,10 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "banned.h"
 #include "err.h"
 #include "sb.h"
 #include "sqlite_int.h"
+
+/* Last: it redefines names the headers above declare (STYLE 2.8). */
+#include "banned.h"
 
 int sqlite_scratch_create(strata *ctx, const struct strata_url *live,
 			  struct scratch *sc)
