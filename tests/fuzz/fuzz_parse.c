@@ -318,7 +318,8 @@ static void fuzz_file_name(const char *s, size_t n)
 		if (!name || version < 0 || kind < 0 || kind > 2 || !digits)
 			abort();
 		nn = strlen(name);
-		if (!migration_name_ok(name) || file[digits] != '_' ||
+		if (!parse_name_text_ok(name, strlen(name)) ||
+		    file[digits] != '_' ||
 		    strncmp(file + digits + 1, name, nn) != 0 ||
 		    strcmp(file + digits + 1 + nn, ext[kind]) != 0)
 			abort();
