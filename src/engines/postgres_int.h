@@ -13,7 +13,8 @@ struct pg_conn {
 	PGconn *db;
 	PGconn *lock_db; /* the run lock's own session, or NULL */
 	int64_t lock_key;
-	bool lock_lost; /* lock_db's session ended: the lock is gone */
+	bool lock_lost;    /* lock_db's session ended: the lock is gone */
+	char lock_pid[16]; /* lock_db's backend pid, as text, once locked */
 	/* Connection parameters, NULL-terminated, to open lock_db alike. */
 	char **keys, **vals;
 	size_t n_params;
